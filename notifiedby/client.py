@@ -1,0 +1,527 @@
+"""NotifiedByClient: the one place that speaks HTTP to the NotifiedBy API.
+
+The client owns a pooled ``requests.Session`` (shared by threads, rebuilt in a forked child),
+the headers, timeouts, retries, error mapping and logging. It knows nothing of resources:
+callers give a method and a path relative to ``/v1`` and get decoded JSON back, or a
+``NotifiedByError``. No other module of the package imports ``requests``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import random
+import re
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Iterator, Mapping
+from http.client import RemoteDisconnected
+from http.cookiejar import DefaultCookiePolicy
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError
+
+from notifiedby import _responses
+from notifiedby._responses import IDEMPOTENT_METHODS
+from notifiedby._urls import endpoint, is_loopback, resolve
+from notifiedby._version import __version__
+from notifiedby.conf import ClientSettings, TimeoutArg, mask_secret, resolve_client_settings
+from notifiedby.conf import to_timeout as _to_timeout
+from notifiedby.exceptions import (
+    NotifiedByConnectionError,
+    NotifiedByTimeoutError,
+    NotifiedByValidationError,
+)
+
+__all__ = [
+    "NotifiedByClient",
+    "NotifiedByInsecureURLWarning",
+    "endpoint",
+    "get_default_client",
+]
+
+logger = logging.getLogger("notifiedby")
+
+USER_AGENT: Final = (
+    f"django-notifiedby/{__version__} python-requests/{requests.__version__} "
+    f"Python/{platform.python_version()}"
+)
+#: Statuses that say "try again" without the server having done anything useful.
+RETRY_STATUSES: Final = frozenset({502, 503, 504})
+#: Seconds: the first retry waits up to BACKOFF_BASE, doubling per retry, never above BACKOFF_MAX.
+BACKOFF_BASE: Final = 0.5
+BACKOFF_MAX: Final = 8.0
+#: A Retry-After longer than this is not waited for: the error is raised at once, because
+#: blocking a web request or a worker for minutes is worse than failing.
+MAX_RETRY_AFTER: Final = 30.0
+#: Connections kept per host; above requests' default of 10 so 16+ threads can share a client.
+POOL_SIZE: Final = 32
+
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class NotifiedByInsecureURLWarning(UserWarning):
+    """Warned when the base URL is plain ``http://`` to a host that is not loopback."""
+
+
+class _KeyAuth(requests.auth.AuthBase):
+    """Add the key headers at send time, so they never sit in ``session.headers`` and so that
+    requests does not replace them with credentials from ``~/.netrc``."""
+
+    def __init__(self, api_key: str, encryption_key: str | None) -> None:
+        self._api_key = api_key
+        self._encryption_key = encryption_key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Api-Key {self._api_key}"
+        if self._encryption_key:
+            request.headers["Encryption-Key"] = self._encryption_key
+        return request
+
+    def __repr__(self) -> str:
+        return f"<_KeyAuth api_key={mask_secret(self._api_key)!r}>"
+
+
+#: Refuse every cookie: an API client needs none, and the jar is the one piece of mutable
+#: Session state that threads would otherwise share.
+_NO_COOKIES: Final = DefaultCookiePolicy(allowed_domains=[])
+
+
+class NotifiedByClient:
+    """A connection to the NotifiedBy API; share one per key and base URL.
+
+    Settings left as None resolve as described in ``notifiedby.conf``: argument, Django
+    setting, environment variable, default. Safe to share between threads; after a fork the
+    child opens its own connections. ``close()`` releases pooled connections; a later call
+    opens new ones. A ``session`` you pass stays yours: the client never closes it.
+    """
+
+    #: Backoff tuning, in seconds; class attributes so a test or a subclass can shrink them.
+    backoff_base: float = BACKOFF_BASE
+    backoff_max: float = BACKOFF_MAX
+    max_retry_after: float = MAX_RETRY_AFTER
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        encryption_key: str | None = None,
+        timeout: TimeoutArg | None = None,
+        max_retries: int | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        settings = resolve_client_settings(
+            api_key,
+            base_url,
+            encryption_key=encryption_key,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        self._setup(settings, session)
+
+    @classmethod
+    def from_settings(
+        cls, settings: ClientSettings, *, session: requests.Session | None = None
+    ) -> NotifiedByClient:
+        """Return a client for settings already resolved."""
+        client = cls.__new__(cls)
+        client._setup(settings, session)
+        return client
+
+    def _setup(self, settings: ClientSettings, session: requests.Session | None) -> None:
+        #: The resolved settings (their repr masks the keys).
+        self.settings = settings
+        #: The API root, always ending in ``/v1``.
+        self.base_url = settings.base_url
+        #: (connect, read) seconds, used when a call gives no timeout.
+        self.timeout = settings.timeout
+        #: How many times a failed call may be repeated (0: never).
+        self.max_retries = settings.max_retries
+        self._base = urlsplit(self.base_url)
+        self._auth = _KeyAuth(settings.api_key, settings.encryption_key)
+        self._owns_session = session is None
+        self._session = session
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        _warn_if_insecure(self._base.scheme, self._base.hostname or "")
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, "
+            f"api_key={mask_secret(self.settings.api_key)!r})"
+        )
+
+    # --- Lifecycle. ------------------------------------------------------------------------
+
+    def _get_session(self) -> requests.Session:
+        session, pid = self._session, os.getpid()
+        if session is not None and self._pid == pid:
+            return session
+        if self._pid != pid:
+            # We are a forked child. A lock some parent thread held at fork time stays held
+            # forever here, so start with a new one.
+            self._lock = threading.Lock()
+        with self._lock:
+            if self._pid != pid and not self._owns_session and self._session is not None:
+                # The caller's session: drop the sockets inherited from the parent, whose
+                # streams the parent is still reading.
+                for adapter in self._session.adapters.values():
+                    adapter.close()
+            elif self._owns_session and (self._session is None or self._pid != pid):
+                self._session = self._new_session()
+            self._pid = pid
+            assert self._session is not None
+            return self._session
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.cookies.set_policy(_NO_COOKIES)
+        return session
+
+    def close(self) -> None:
+        """Release pooled connections (a session the caller passed is left open)."""
+        with self._lock:
+            session, self._session = self._session, None
+            if not self._owns_session:
+                self._session = session
+            elif session is not None and self._pid == os.getpid():
+                session.close()
+
+    def __enter__(self) -> NotifiedByClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- Verbs. ----------------------------------------------------------------------------
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        timeout: TimeoutArg | None = None,
+    ) -> Any:
+        """Send a GET and return the decoded JSON."""
+        return self.request("GET", path, params=params, timeout=timeout)
+
+    def post(
+        self,
+        path: str,
+        *,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        timeout: TimeoutArg | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send a POST and return the decoded JSON."""
+        return self.request(
+            "POST",
+            path,
+            json=json,
+            data=data,
+            files=files,
+            timeout=timeout,
+            idempotency_key=idempotency_key,
+        )
+
+    def delete(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        timeout: TimeoutArg | None = None,
+    ) -> Any:
+        """Send a DELETE and return the decoded JSON (None for 204)."""
+        return self.request("DELETE", path, params=params, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        timeout: TimeoutArg | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one logical call, retrying where safe; return the decoded JSON (None if empty).
+
+        ``path`` is relative to ``/v1`` or an absolute URL under the base URL (a ``next``
+        link). Every POST carries an ``Idempotency-Key``: ``idempotency_key`` or a new one,
+        the same on each retry. Raise a NotifiedByError subclass for any failure.
+        """
+        method = method.upper()
+        url, rel_path = resolve(path, self.base_url)
+        call_timeout = self.timeout if timeout is None else _call_timeout(timeout)
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = _check_idempotency_key(idempotency_key)
+        elif method == "POST":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        if json is not None and (data is not None or files is not None):
+            raise TypeError("Pass json, or data and files, not both.")
+        session = self._get_session()
+        try:
+            # Prepare once: a multipart body reads its files here, so every retry sends the
+            # same bytes instead of an exhausted file.
+            prepared = session.prepare_request(
+                requests.Request(
+                    method, url, params=params, json=json, data=data, files=files,
+                    headers=headers, auth=self._auth,
+                )
+            )  # fmt: skip
+        except (requests.exceptions.InvalidJSONError, TypeError) as exc:
+            if json is None:
+                raise
+            msg = f"The request body cannot be encoded as JSON: {exc}"
+            raise NotifiedByValidationError(msg, method=method, path=rel_path) from exc
+        response = self._send(session, prepared, rel_path, call_timeout)
+        secrets = tuple(filter(None, (self.settings.api_key, self.settings.encryption_key)))
+        return _responses.decode(response, method, rel_path, secrets)
+
+    def _send(
+        self,
+        session: requests.Session,
+        prepared: requests.PreparedRequest,
+        rel_path: str,
+        timeout: tuple[float, float],
+    ) -> requests.Response:
+        """Send one prepared request, again while ``_should_retry`` allows; return the last
+        answer, or raise the NotifiedBy error for the last transport failure."""
+        method = prepared.method or "GET"
+        options = session.merge_environment_settings(prepared.url or "", {}, None, None, None)
+        attempt = 0
+        while True:
+            attempt += 1
+            response: requests.Response | None = None
+            error: requests.RequestException | None = None
+            started = time.monotonic()
+            try:
+                response = session.send(prepared, timeout=timeout, allow_redirects=False, **options)
+            except requests.RequestException as exc:
+                error = exc
+            outcome = type(error).__name__ if response is None else str(response.status_code)
+            elapsed_ms = (time.monotonic() - started) * 1000
+            logger.debug(
+                "%s %s -> %s in %.0f ms (attempt %d)",
+                method, rel_path, outcome, elapsed_ms, attempt,
+            )  # fmt: skip
+            if not self._should_retry(method, response, error, attempt):
+                break
+            delay = self._backoff(
+                attempt, None if response is None else _responses.retry_after(response.headers)
+            )
+            logger.warning(
+                "Retrying %s %s in %.2f s after %s (attempt %d of %d)",
+                method, rel_path, delay, outcome, attempt + 1, self.max_retries + 1,
+            )  # fmt: skip
+            time.sleep(delay)
+        if error is not None:
+            raise self._transport_error(method, rel_path, error, timeout) from error
+        assert response is not None
+        return response
+
+    # --- Retry policy: deciding, waiting and randomness, kept apart so tests can pin each. --
+
+    def _should_retry(
+        self,
+        method: str,
+        response: requests.Response | None,
+        error: requests.RequestException | None,
+        attempt: int,
+    ) -> bool:
+        """Return whether attempt number ``attempt`` (1-based), which just failed, may be
+        repeated. A POST is repeated only when the server cannot have acted on it."""
+        if attempt > self.max_retries:
+            return False
+        if error is not None:
+            if _never_sent(error):
+                return True  # nothing reached the server: safe for every method
+            return method in IDEMPOTENT_METHODS and _is_transient(error)
+        if response is None:
+            return False
+        retry_after = _responses.retry_after(response.headers)
+        if retry_after is not None and retry_after > self.max_retry_after:
+            return False
+        if response.status_code == 429:
+            # A 429 is a refusal, so even a POST may go again; the daily quota never lifts soon.
+            return retry_after is not None and not _responses.is_daily_quota(response)
+        return method in IDEMPOTENT_METHODS and response.status_code in RETRY_STATUSES
+
+    def _backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        """Return the seconds to wait before retry ``attempt``: exponential with full jitter,
+        capped, and never shorter than the server's ``Retry-After``."""
+        delay = self._jitter(min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+        return delay if retry_after is None else max(delay, retry_after)
+
+    def _jitter(self, seconds: float) -> float:
+        """Return a random delay in [0, seconds], so clients that failed together spread out."""
+        return random.uniform(0, seconds)
+
+    # --- Helpers. --------------------------------------------------------------------------
+
+    def _transport_error(
+        self,
+        method: str,
+        rel_path: str,
+        error: requests.RequestException,
+        timeout: tuple[float, float],
+    ) -> NotifiedByConnectionError:
+        """Return the NotifiedBy error for a failure that produced no answer."""
+        host = self._base.netloc
+        where = f"{method} {rel_path}"
+        never_sent = _never_sent(error)
+        if never_sent:
+            tail = "the request was not sent"
+        else:
+            tail = "the request may have reached the server"
+        hint = None
+        if isinstance(error, requests.Timeout):
+            phase, seconds = (
+                ("connecting to", timeout[0]) if never_sent else ("waiting for", timeout[1])
+            )
+            msg = f"Timed out {phase} {host} after {seconds:g} s ({where}); {tail}."
+            hint = "raise the timeout (NOTIFIEDBY_TIMEOUT or timeout=) if the server is slow"
+            return NotifiedByTimeoutError(
+                msg, hint=hint, method=method, path=rel_path, maybe_sent=not never_sent
+            )
+        reason = _reason(error)
+        if never_sent:
+            msg = f"Could not connect to {host} ({reason}) for {where}; {tail}."
+            hint = f"check that the server at {self.base_url} is up, or NOTIFIEDBY_BASE_URL"
+        else:
+            msg = f"The connection to {host} failed ({reason}) during {where}; {tail}."
+            if method not in IDEMPOTENT_METHODS:
+                hint = "resend with the same idempotency_key so the server can spot a duplicate"
+        return NotifiedByConnectionError(
+            msg, hint=hint, method=method, path=rel_path, maybe_sent=not never_sent
+        )
+
+
+_default_lock = threading.Lock()
+_default_client: NotifiedByClient | None = None
+
+
+def get_default_client() -> NotifiedByClient:
+    """Return the client built from settings, reused (with its connection pool) while the
+    resolved settings stay the same and rebuilt when they change (``override_settings``)."""
+    global _default_client
+    settings = resolve_client_settings()
+    with _default_lock:
+        client = _default_client
+        if client is None or client.settings != settings:
+            client = _default_client = NotifiedByClient.from_settings(settings)
+        return client
+
+
+# --- Classifying transport errors. ---------------------------------------------------------
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """Yield the error and what it wraps: args, MaxRetryError reasons, explicit causes."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [error]
+    while todo and len(seen) < 20:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, MaxRetryError) and current.reason is not None:
+            todo.append(current.reason)
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        # __cause__ only: an implicit __context__ may be any error that was being handled
+        # nearby, and must not be mistaken for the reason of this one.
+        if current.__cause__ is not None:
+            todo.append(current.__cause__)
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """Return whether the error proves no byte of the request reached the server.
+
+    Only a failure to open the connection proves it: urllib3's ConnectTimeoutError and its
+    subclass NewConnectionError (refused, unreachable, DNS), or ClosedPoolError (raised before
+    a connection is taken). A reset, a read timeout or a TLS error may come after the request
+    was written, so they prove nothing.
+    """
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.ConnectionError) or isinstance(
+        error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)
+    ):
+        return False
+    return any(isinstance(c, (ConnectTimeoutError, ClosedPoolError)) for c in _causes(error))
+
+
+def _is_transient(error: requests.RequestException) -> bool:
+    """Return whether trying again could help (a bad certificate will not get better)."""
+    if isinstance(error, requests.exceptions.SSLError):
+        return False
+    return isinstance(
+        error,
+        (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ),
+    )
+
+
+def _reason(error: requests.RequestException) -> str:
+    """Return a few words on why the connection failed, from the innermost socket error."""
+    if isinstance(error, requests.exceptions.SSLError):
+        return "TLS error"
+    for cause in _causes(error):
+        # By name: urllib3 1.26, which requests still allows, has no NameResolutionError.
+        if type(cause).__name__ == "NameResolutionError":
+            return "could not resolve the host name"
+        if isinstance(cause, RemoteDisconnected):
+            return "closed without an answer"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+    return type(error).__name__
+
+
+def _call_timeout(timeout: TimeoutArg) -> tuple[float, float]:
+    try:
+        return _to_timeout(timeout)
+    except ValueError as exc:
+        raise NotifiedByValidationError(f"timeout {exc}") from None
+
+
+def _check_idempotency_key(key: str) -> str:
+    if not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key):
+        msg = "An idempotency key must be 1 to 255 printable ASCII characters without spaces."
+        raise NotifiedByValidationError(msg)
+    return key
+
+
+def _warn_if_insecure(scheme: str, host: str) -> None:
+    if scheme == "http" and not is_loopback(host):
+        warnings.warn(
+            f"The NotifiedBy base URL uses plain http:// to {host}: the API key would cross "
+            "the network unencrypted. Use https:// for anything but a local sandbox.",
+            NotifiedByInsecureURLWarning,
+            stacklevel=4,
+        )

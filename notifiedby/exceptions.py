@@ -1,0 +1,195 @@
+"""Every error the SDK raises, in one hierarchy.
+
+::
+
+    NotifiedByError                       anything that went wrong; catch this to catch all
+    ├── NotifiedByConfigError             missing or invalid settings (also ImproperlyConfigured)
+    ├── NotifiedByConnectionError         the request did not get an answer
+    │   └── NotifiedByTimeoutError        ... because a timeout expired
+    ├── NotifiedByAPIError                the API answered with an error status
+    │   ├── NotifiedByValidationError     400, or bad input caught before sending (ValueError)
+    │   ├── NotifiedByAuthError           401 or 403
+    │   ├── NotifiedByNotFoundError       404
+    │   ├── NotifiedByRateLimitError      429 (retry_after, daily_quota)
+    │   └── NotifiedByServerError         5xx
+    ├── NotifiedByRecipientBlocked        a send was accepted but the recipient is blocked
+    ├── ObjectDoesNotExist                a get() found nothing (each model's DoesNotExist)
+    └── MultipleObjectsReturned           a get() found more than one
+
+The first six names are the ones the package has always documented; code that catches them
+keeps working. No message or repr ever contains an API key or an encryption key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import exceptions as django_exceptions
+
+__all__ = [
+    "MultipleObjectsReturned",
+    "NotifiedByAPIError",
+    "NotifiedByAuthError",
+    "NotifiedByConfigError",
+    "NotifiedByConnectionError",
+    "NotifiedByError",
+    "NotifiedByNotFoundError",
+    "NotifiedByRateLimitError",
+    "NotifiedByRecipientBlocked",
+    "NotifiedByServerError",
+    "NotifiedByTimeoutError",
+    "NotifiedByValidationError",
+    "ObjectDoesNotExist",
+]
+
+
+class NotifiedByError(Exception):
+    """Base class of every error this package raises."""
+
+    def __init__(self, message: str = "", *, hint: str | None = None) -> None:
+        super().__init__(message)
+        #: The sentence describing what went wrong, without the hint.
+        self.message = message
+        #: How to fix it, when that is known.
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} (HINT: {self.hint})"
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+# Also an ImproperlyConfigured so Django code that handles configuration errors sees it; the
+# email backend re-raises it even under fail_silently, since a silent misconfiguration loses mail.
+class NotifiedByConfigError(NotifiedByError, django_exceptions.ImproperlyConfigured):
+    """Raised when a setting is missing or invalid (for example no API key anywhere)."""
+
+
+# --- The transport failed: no answer arrived. -------------------------------------------
+
+
+class NotifiedByConnectionError(NotifiedByError):
+    """Raised when no answer arrived: refused, reset, DNS, TLS, or a dropped connection.
+
+    ``maybe_sent`` tells whether the request may have reached the server (and so may have
+    been acted on): False only when the connection was never established.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        hint: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        maybe_sent: bool = True,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.method = method
+        self.path = path
+        self.maybe_sent = maybe_sent
+
+
+class NotifiedByTimeoutError(NotifiedByConnectionError):
+    """Raised when connecting or waiting for the answer took longer than the timeout."""
+
+
+# --- The API answered with an error status. ----------------------------------------------
+
+
+class NotifiedByAPIError(NotifiedByError):
+    """Raised for an error answer from the API; ``status_code`` says which.
+
+    Also raised with ``status_code=None`` by the subclasses for bad input that the SDK
+    refuses before sending anything.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        hint: str | None = None,
+        status_code: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        body: Any = None,
+        field_errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        #: The HTTP status of the answer, or None for an error found before sending.
+        self.status_code = status_code
+        self.method = method
+        #: The request path relative to the API root (``/email/send/``), never with a query.
+        self.path = path
+        #: The decoded JSON body, or the (truncated) text when it was not JSON.
+        self.body = body
+        #: ``{"field": ["message", ...]}`` for field errors, else empty.
+        self.field_errors = field_errors or {}
+        #: The response headers (none of which carries a secret).
+        self.headers = headers or {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code!r}, {self.message!r})"
+
+
+class NotifiedByValidationError(NotifiedByAPIError, ValueError):
+    """Raised for a 400 answer, or for invalid arguments caught before any request."""
+
+
+class NotifiedByAuthError(NotifiedByAPIError):
+    """Raised for 401 or 403: a missing or wrong API key, or a feature not enabled."""
+
+
+class NotifiedByNotFoundError(NotifiedByAPIError):
+    """Raised for 404: no such email, recipient, subscription or page."""
+
+
+class NotifiedByRateLimitError(NotifiedByAPIError):
+    """Raised for 429: the daily quota is used up, or the server asks to slow down.
+
+    ``daily_quota`` is True for the daily send limit (retrying today will not help);
+    ``retry_after`` is the delay in seconds the server asked for, if it said.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        daily_quota: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.daily_quota = daily_quota
+
+
+class NotifiedByServerError(NotifiedByAPIError):
+    """Raised for a 5xx answer: trouble on the server's side."""
+
+
+# --- Success statuses that carry a failure, and lookups. --------------------------------
+
+
+class NotifiedByRecipientBlocked(NotifiedByError):
+    """Raised when the API accepted a send (200) but will not deliver it: the recipient is
+    blocked. ``email_id`` is the id the API gave the undelivered email."""
+
+    def __init__(
+        self, message: str = "", *, email_id: str | None = None, recipient: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.email_id = email_id
+        self.recipient = recipient
+
+
+class ObjectDoesNotExist(NotifiedByError, django_exceptions.ObjectDoesNotExist):
+    """Base of every model's ``DoesNotExist``: a lookup matched nothing."""
+
+
+class MultipleObjectsReturned(NotifiedByError, django_exceptions.MultipleObjectsReturned):
+    """Base of every model's ``MultipleObjectsReturned``: a ``get()`` matched several."""

@@ -1,0 +1,265 @@
+"""Recipients: the people mail goes to, with their flags.
+
+Endpoints: ``POST /recipients/`` (create or update, keyed by email), ``GET /recipients/``
+(list, filter ``email``), ``POST /recipients/flags/set/`` and ``/flags/clear/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from notifiedby.query import QuerySet
+from notifiedby.resources.base import (
+    BaseManager,
+    FilterField,
+    ManagerDescriptor,
+    Resource,
+    casefold_key,
+    clean_email,
+    clean_flags,
+    json_object,
+    none_to_empty,
+    parse_datetime,
+)
+
+if TYPE_CHECKING:
+    from notifiedby.client import NotifiedByClient
+    from notifiedby.resources.email import EmailQuerySet
+    from notifiedby.resources.subscription import Subscription, SubscriptionQuerySet
+
+__all__ = ["Recipient", "RecipientFlags", "RecipientManager", "RecipientQuerySet"]
+
+RECIPIENTS_PATH = "/recipients/"
+FLAGS_SET_PATH = "/recipients/flags/set/"
+FLAGS_CLEAR_PATH = "/recipients/flags/clear/"
+
+
+def upsert_recipient(
+    client: NotifiedByClient,
+    email: object,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    flags: object = None,
+) -> dict[str, Any]:
+    """Create or update the recipient ``email``; return the API's answer (the recipient).
+
+    Names given replace the stored ones ("" clears one); flags given are added.
+    """
+    payload: dict[str, Any] = {"email": clean_email(email)}
+    if first_name is not None:
+        payload["first_name"] = first_name
+    if last_name is not None:
+        payload["last_name"] = last_name
+    if flags is not None:
+        payload["flags"] = clean_flags(flags)
+    return json_object(client.post(RECIPIENTS_PATH, json=payload), "a recipient upsert")
+
+
+def change_flags(
+    client: NotifiedByClient, email: object, flags: object, *, add: bool
+) -> dict[str, Any]:
+    """Set (``add=True``) or clear flags on the recipient ``email``; return the API's answer."""
+    payload = {"email": clean_email(email), "flags": clean_flags(flags)}
+    answer = client.post(FLAGS_SET_PATH if add else FLAGS_CLEAR_PATH, json=payload)
+    return json_object(answer, "a flags change")
+
+
+class RecipientQuerySet(QuerySet["Recipient"]):
+    """Queries over recipients; filter by ``email`` (exact, case-insensitive)."""
+
+    def create(
+        self,
+        *,
+        email: str,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        flags: Iterable[str] | str | None = None,
+    ) -> Recipient:
+        """Create the recipient, or update it if the email is known (one request).
+
+        The API upserts by email: given names replace the stored ones, and given flags are
+        added to the stored flags (remove flags with ``recipient.flags.remove``).
+        """
+        client = self._get_client()
+        data = upsert_recipient(
+            client, email, first_name=first_name, last_name=last_name, flags=flags
+        )
+        return Recipient.from_api(data, client)
+
+    async def acreate(self, **kwargs: Any) -> Recipient:
+        """Async version of :meth:`create`."""
+        return await asyncio.to_thread(self.create, **kwargs)
+
+
+if TYPE_CHECKING:
+
+    class RecipientManager(BaseManager["Recipient"], RecipientQuerySet): ...
+
+else:
+    RecipientManager = BaseManager.from_queryset(RecipientQuerySet, "RecipientManager")
+
+
+class RecipientFlags:
+    """The flags of one recipient, managed like a Django related manager.
+
+    ``add``, ``remove``, ``set`` and ``clear`` call the API at once and keep the recipient's
+    local list in step; iteration, ``in`` and ``len`` read the local list, as last seen.
+    """
+
+    def __init__(self, recipient: Recipient) -> None:
+        self._recipient = recipient
+
+    def _names(self, flags: tuple[object, ...]) -> list[str]:
+        # add("a", "b") and add(["a", "b"]) both mean two flags; a lone string is one flag.
+        names: list[str] = []
+        for item in flags:
+            names.extend(name for name in clean_flags(item) if name not in names)
+        return names
+
+    def add(self, *flags: str | Iterable[str]) -> None:
+        """Set these flags on the recipient (one request; none if no flag is given)."""
+        names = self._names(flags)
+        if names:
+            change_flags(self._recipient._get_client(), self._recipient.email, names, add=True)
+            current = self._recipient._flags
+            current.extend(name for name in names if name not in current)
+
+    def remove(self, *flags: str | Iterable[str]) -> None:
+        """Clear these flags from the recipient (one request; none if no flag is given)."""
+        names = self._names(flags)
+        if names:
+            change_flags(self._recipient._get_client(), self._recipient.email, names, add=False)
+            self._recipient._flags[:] = [f for f in self._recipient._flags if f not in names]
+
+    def set(self, flags: str | Iterable[str]) -> None:
+        """Make the flags exactly ``flags``: add the missing, clear the others (0-2 requests).
+
+        The difference is taken against the flags this object last saw.
+        """
+        wanted = clean_flags(flags)
+        self.remove([f for f in self._recipient._flags if f not in wanted])
+        self.add([f for f in wanted if f not in self._recipient._flags])
+
+    def clear(self) -> None:
+        """Clear every flag this object knows of (one request; none if it has none)."""
+        self.remove(list(self._recipient._flags))
+
+    def all(self) -> list[str]:
+        """Return the flag names as a new list."""
+        return list(self._recipient._flags)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._recipient._flags))
+
+    def __contains__(self, flag: object) -> bool:
+        return flag in self._recipient._flags
+
+    def __len__(self) -> int:
+        return len(self._recipient._flags)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RecipientFlags):
+            return self.all() == other.all()
+        if isinstance(other, (list, tuple)):
+            return self.all() == list(other)
+        if isinstance(other, (set, frozenset)):
+            return set(self.all()) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        return f"<RecipientFlags {self.all()!r}>"
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Recipient(Resource):
+    """A person NotifiedBy mails; identified by email address (case-insensitive)."""
+
+    list_path: ClassVar[str | None] = RECIPIENTS_PATH
+    filter_fields: ClassVar[dict[str, FilterField]] = {
+        "email": FilterField("email", "email", clean_email, casefold_key),
+    }
+    objects = ManagerDescriptor(RecipientManager)
+
+    #: The email address: what identifies a recipient.
+    email: str = attrs.field()
+    #: The API's short opaque id.
+    sqid: str | None = attrs.field(default=None)
+    first_name: str = attrs.field(default="", converter=none_to_empty)
+    last_name: str = attrs.field(default="", converter=none_to_empty)
+    _flags: list[str] = attrs.field(factory=list, alias="flags", converter=list)
+    has_been_sent_email: bool = attrs.field(default=False)
+    created_at: datetime | None = attrs.field(default=None, converter=parse_datetime)
+    updated_at: datetime | None = attrs.field(default=None, converter=parse_datetime)
+
+    def __str__(self) -> str:
+        return self.email
+
+    def _identity(self) -> object:
+        return self.email.casefold()
+
+    @property
+    def flags(self) -> RecipientFlags:
+        """The recipient's flags: iterate them, test with ``in``, change with add/remove/set."""
+        return RecipientFlags(self)
+
+    @flags.setter
+    def flags(self, value: object) -> None:
+        raise TypeError("Direct assignment to flags is prohibited. Use flags.set() instead.")
+
+    @property
+    def subscriptions(self) -> SubscriptionQuerySet:
+        """This recipient's flow subscriptions (a lazy QuerySet)."""
+        from notifiedby.resources.subscription import Subscription
+
+        return Subscription.objects.using(self._get_client()).filter(email=self.email)
+
+    @property
+    def emails(self) -> EmailQuerySet:
+        """The emails sent to this recipient, newest first (a lazy QuerySet)."""
+        from notifiedby.resources.email import Email
+
+        return Email.objects.using(self._get_client()).filter(recipient=self.email)
+
+    def save(self) -> None:
+        """Send the names and flags to the API (an upsert: one request) and reload them."""
+        client = self._get_client()
+        data = upsert_recipient(
+            client,
+            self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            flags=self._flags,
+        )
+        self._update_from(Recipient.from_api(data, client))
+
+    def refresh(self) -> None:
+        """Reload this recipient from the API (one request)."""
+        self._update_from(Recipient.objects.using(self._get_client()).get(email=self.email))
+
+    def _update_from(self, other: Recipient) -> None:
+        for field in attrs.fields(Recipient):
+            if field.name != "_client":
+                setattr(self, field.name, getattr(other, field.name))
+
+    def subscribe(self, flow: object, *, flags: str | Iterable[str] | None = None) -> Subscription:
+        """Subscribe this recipient to ``flow`` (a Flow or a trigger) with its names."""
+        from notifiedby.resources.flow import Flow
+
+        handle = Flow.objects.using(self._get_client()).get(trigger=flow)
+        return handle.subscribe(
+            self, first_name=self.first_name or None, last_name=self.last_name or None, flags=flags
+        )
+
+    def unsubscribe(self, flow: object) -> None:
+        """Cancel this recipient's active subscription to ``flow`` (a Flow or a trigger)."""
+        from notifiedby.resources.flow import Flow
+
+        Flow.objects.using(self._get_client()).get(trigger=flow).unsubscribe(self)

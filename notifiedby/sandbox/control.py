@@ -1,0 +1,280 @@
+"""The sandbox's engine room: state, faults, options, and the controls tests and users call."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import threading
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from notifiedby.sandbox.crypto import open_sealed
+from notifiedby.sandbox.faults import Fault, FaultSet, RecordedRequest, Recorder
+from notifiedby.sandbox.store import Store
+
+__all__ = ["DEFAULT_OPTIONS", "EXAMPLE_FLOWS", "Attachment", "Control", "SentEmail"]
+
+STEP_TYPES = ("email", "wait", "condition", "action")
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "ignore_page_size": False,
+    "ignore_filters": False,
+    "bare_subscription_list": False,
+    "page_size": 50,
+}
+MAX_PAGE_SIZE = 500
+
+#: The flows the package documentation's examples use, each with a few steps.
+EXAMPLE_FLOWS: list[dict[str, Any]] = [
+    {
+        "trigger": "WELCOME_SIGNUP",
+        "name": "Welcome Signup Flow",
+        "steps": [
+            {
+                "type": "email",
+                "subject": "Welcome, {first_name}!",
+                "body": "<p>Glad you are here.</p>",
+            },
+            {"type": "wait", "days": 2},
+            {"type": "condition", "flag": "onboarded", "if_true": "end", "if_false": "next"},
+            {"type": "email", "subject": "Three tips to get started", "body": "<p>Tips.</p>"},
+        ],
+    },
+    {
+        "trigger": "PREMIUM_ONBOARDING",
+        "name": "Premium Onboarding Flow",
+        "steps": [
+            {"type": "email", "subject": "Welcome to Premium", "body": "<p>Thank you.</p>"},
+            {"type": "wait", "days": 3},
+            {"type": "email", "subject": "Getting the most from Premium", "body": "<p>Ideas.</p>"},
+        ],
+    },
+    {
+        "trigger": "REENGAGE_INACTIVE",
+        "name": "Re-engage Inactive Flow",
+        "steps": [
+            {"type": "email", "subject": "We miss you, {first_name}", "body": "<p>Come back.</p>"},
+            {"type": "wait", "days": 7},
+            {"type": "action", "action": "set_flag", "flag": "reengage_sent"},
+        ],
+    },
+]
+
+
+@attrs.frozen
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes = attrs.field(repr=lambda content: f"<{len(content)} bytes>")
+
+
+@attrs.frozen(kw_only=True)
+class SentEmail:
+    """Everything a send received. Content fields are None when it was stored encrypted."""
+
+    id: str
+    recipient: str
+    subject: str
+    body: str | None = attrs.field(repr=False)
+    plain_body: str | None = attrs.field(repr=False)
+    attachments: tuple[Attachment, ...] = ()
+    encrypted: bool
+    first_name: str | None
+    last_name: str | None
+    flags: tuple[str, ...]
+    use_account_template: bool
+    status: str
+    ses_id: str | None
+    blocked: bool
+    created_on: datetime
+    idempotency_key: str | None
+
+
+def email_content(row: sqlite3.Row, encryption_key: str | None) -> dict[str, Any] | None:
+    """Return a stored email's body, plain body and attachments, decrypting with the key.
+
+    None when the content is encrypted and no key is given; InvalidEncryptionKey when the key
+    does not open it.
+    """
+    if row["encrypted"]:
+        if not encryption_key:
+            return None
+        raw = open_sealed(encryption_key, row["content"])
+    else:
+        raw = row["content"]
+    content: dict[str, Any] = json.loads(raw)
+    return content
+
+
+def _sent_email(row: sqlite3.Row, content: dict[str, Any] | None) -> SentEmail:
+    attachments = tuple(
+        Attachment(item["filename"], item["content_type"], base64.b64decode(item["content"]))
+        for item in (content or {}).get("attachments", [])
+    )
+    return SentEmail(
+        id=row["sqid"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        body=content["body"] if content else None,
+        plain_body=content["plain_body"] if content else None,
+        attachments=attachments,
+        encrypted=bool(row["encrypted"]),
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        flags=tuple(json.loads(row["flags"])),
+        use_account_template=bool(row["use_account_template"]),
+        status=row["status"],
+        ses_id=row["ses_id"],
+        blocked=bool(row["blocked"]),
+        created_on=datetime.fromisoformat(row["created_on"].replace("Z", "+00:00")),
+        idempotency_key=row["idempotency_key"],
+    )
+
+
+class Control:
+    """Holds the store, faults, record and options, and performs every control action."""
+
+    def __init__(self, store: Store, api_keys: list[str], *, empty: bool = False) -> None:
+        self.store = store
+        self.api_keys = api_keys
+        self.empty = empty
+        self.faults = FaultSet()
+        self.recorder = Recorder()
+        # Set on reset so requests waiting out injected latency give up instead of acting
+        # on the next test's state.
+        self._reset_event = threading.Event()
+        if not empty and not store.flows():
+            self._load_example_flows()
+
+    def _load_example_flows(self) -> None:
+        for flow in EXAMPLE_FLOWS:
+            self.store.define_flow(flow["trigger"], flow["name"], flow["steps"])
+
+    # --- controls -------------------------------------------------------------------
+
+    def define_flow(
+        self, trigger: str, name: str | None = None, steps: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        if not isinstance(trigger, str) or not trigger.strip():
+            raise ValueError("trigger must be a non-empty string")
+        if name is not None and not isinstance(name, str):
+            raise ValueError("name must be a string")
+        steps = [] if steps is None else steps
+        if not isinstance(steps, list):
+            raise ValueError("steps must be a list of step objects")
+        for index, step in enumerate(steps):
+            if not isinstance(step, dict) or step.get("type") not in STEP_TYPES:
+                raise ValueError(f"step {index} needs a 'type', one of {', '.join(STEP_TYPES)}")
+        default_name = trigger.replace("_", " ").title() + " Flow"
+        return self.store.define_flow(trigger, name or default_name, steps)
+
+    def block(self, email: str) -> None:
+        self.store.block(email)
+
+    def unblock(self, email: str) -> None:
+        self.store.unblock(email)
+
+    def set_daily_limit(self, limit: int | None) -> None:
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 0
+        ):
+            raise ValueError("daily_limit must be a whole number of emails, or None for no limit")
+        self.store.set_setting("daily_limit", limit)
+
+    @property
+    def daily_limit(self) -> int | None:
+        limit: int | None = self.store.get_setting("daily_limit")
+        return limit
+
+    def inject_fault(self, **options: Any) -> Fault:
+        if options.get("retry_after") is not None:
+            options["retry_after"] = str(options["retry_after"])
+        return self.faults.add(**options)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {**DEFAULT_OPTIONS, **self.store.get_setting("options", {})}
+
+    def configure(self, **options: Any) -> dict[str, Any]:
+        unknown = set(options) - set(DEFAULT_OPTIONS)
+        if unknown:
+            allowed = ", ".join(sorted(DEFAULT_OPTIONS))
+            raise ValueError(f"unknown option {', '.join(sorted(unknown))}; options are {allowed}")
+        size = options.get("page_size", self.options["page_size"])
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}")
+        for name in set(options) - {"page_size"}:
+            if not isinstance(options[name], bool):
+                raise ValueError(f"{name} must be true or false")
+        merged = {**self.options, **options}
+        self.store.set_setting("options", merged)
+        return merged
+
+    def reset(self) -> None:
+        """Drop all state, faults, options and the request record."""
+        self.wake_sleepers()
+        with self.store.lock:
+            self.store.reset()
+            self.faults.clear()
+            self.recorder.clear()
+            if not self.empty:
+                self._load_example_flows()
+
+    def wake_sleepers(self) -> None:
+        """End every wait for injected latency at once."""
+        self._reset_event.set()
+        self._reset_event = threading.Event()
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait out injected latency; return False when a reset cut the wait short."""
+        return not self._reset_event.wait(seconds)
+
+    # --- views ----------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.recorder.to_list()
+
+    def sent_emails(self) -> list[SentEmail]:
+        """Every email sent, oldest first; encrypted ones without their content."""
+        rows = self.store.emails(newest_first=False)
+        return [_sent_email(row, email_content(row, None)) for row in rows]
+
+    def decrypted_email(self, email_id: str, encryption_key: str) -> SentEmail:
+        """One email with its content opened by the key it was sent with."""
+        row = self.store.find_email(email_id)
+        if row is None:
+            raise KeyError(email_id)
+        return _sent_email(row, email_content(row, encryption_key))
+
+    def state(self) -> dict[str, Any]:
+        """Everything but email content and secrets, as JSON-ready data."""
+        emails = [
+            {
+                "id": email.id,
+                "recipient": email.recipient,
+                "subject": email.subject,
+                "status": email.status,
+                "blocked": email.blocked,
+                "encrypted": email.encrypted,
+                "attachments": [a.filename for a in email.attachments],
+                "created_on": email.created_on.isoformat().replace("+00:00", "Z"),
+            }
+            for email in self.sent_emails()
+        ]
+        return {
+            "recipients": self.store.recipients(),
+            "subscriptions": self.store.subscriptions(),
+            "emails": emails,
+            "flows": self.store.flows(),
+            "blocked": self.store.blocked(),
+            "daily_limit": self.daily_limit,
+            "faults": self.faults.to_list(),
+            "options": self.options,
+        }
