@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from notifiedby._version import __version__
 
 if TYPE_CHECKING:
+    from notifiedby.backends import NotifiedByEmailBackend as NotifiedByEmailBackend
+    from notifiedby.backends import send_email_via_api as send_email_via_api
     from notifiedby.client import NotifiedByClient as NotifiedByClient
     from notifiedby.functions import clear_recipient_flags as clear_recipient_flags
     from notifiedby.functions import create_or_update_recipient as create_or_update_recipient
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
     from notifiedby.functions import set_recipient_flags as set_recipient_flags
     from notifiedby.functions import subscribe_to_flow as subscribe_to_flow
     from notifiedby.functions import unsubscribe_from_flow as unsubscribe_from_flow
+    from notifiedby.message import NotifiedByMessage as NotifiedByMessage
+    from notifiedby.message import NotifiedByStatus as NotifiedByStatus
     from notifiedby.resources import Email as Email
     from notifiedby.resources import Flow as Flow
     from notifiedby.resources import Recipient as Recipient
@@ -35,6 +39,10 @@ if TYPE_CHECKING:
 #: Public name -> the module that defines it.
 _LAZY: dict[str, str] = {
     "NotifiedByClient": "notifiedby.client",
+    "NotifiedByEmailBackend": "notifiedby.backends",
+    "NotifiedByMessage": "notifiedby.message",
+    "NotifiedByStatus": "notifiedby.message",
+    "send_email_via_api": "notifiedby.backends",
     "Email": "notifiedby.resources",
     "Flow": "notifiedby.resources",
     "Recipient": "notifiedby.resources",

@@ -1,4 +1,8 @@
-"""The ``notifiedby`` command line."""
+"""The ``notifiedby`` command line: the sandbox, the demo, and the API commands.
+
+Errors end a command with one line on stderr and an exit code from
+``notifiedby._cli_runtime`` (listed in docs/cli.md), never with a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,11 @@ import os
 import sys
 from collections.abc import Sequence
 
+from notifiedby._cli_commands import add_api_commands
+from notifiedby._cli_format import one_line
+from notifiedby._cli_runtime import EXIT_INTERRUPTED, exit_code
 from notifiedby._version import __version__
+from notifiedby.exceptions import NotifiedByError
 
 __all__ = ["main"]
 
@@ -17,8 +25,21 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     keys = args.api_key or [key for key in [os.environ.get("NOTIFIEDBY_SANDBOX_API_KEY")] if key]
     sandbox = Sandbox(
-        keys or None, host=args.host, port=args.port, data=args.data, empty=args.empty
+        keys or None,
+        host=args.host,
+        port=args.port,
+        data=args.data,
+        empty=args.empty,
+        real_time=args.real_time,
     )
+    loaded = []
+    if args.flows:
+        try:
+            loaded = sandbox.load_flows(args.flows)
+        except (OSError, ValueError) as error:
+            print(f"notifiedby sandbox: cannot load flows: {error}", file=sys.stderr)
+            sandbox.stop()
+            return 2
     try:
         sandbox.start()
     except OSError as error:
@@ -27,13 +48,19 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    # Sandbox keys are throwaway test keys; printing one is how a user learns it.
-    print(f"NotifiedBy sandbox listening on {sandbox.url}", flush=True)
-    print(f"API key: {sandbox.api_key}", flush=True)
-    if args.data:
-        print(f"Keeping state in {args.data}", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
+    # From here on Ctrl-C means stop, even while the banner is still printing.
     try:
+        # Sandbox keys are throwaway test keys; printing one is how a user learns it.
+        print(f"NotifiedBy sandbox listening on {sandbox.url}", flush=True)
+        print(f"API key: {sandbox.api_key}", flush=True)
+        if args.data:
+            print(f"Keeping state in {args.data}", flush=True)
+        if loaded:
+            print(f"Flows from {args.flows}: {', '.join(flow['trigger'] for flow in loaded)}")
+        print(f"Inbox: {sandbox.url}/", flush=True)
+        if not args.real_time:
+            print("Flows run when the clock moves: POST /_sandbox/clock/ (or use --real-time).")
+        print("Press Ctrl-C to stop.", flush=True)
         sandbox.wait()
     except KeyboardInterrupt:
         print("Stopping.", flush=True)
@@ -50,7 +77,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="notifiedby", description="NotifiedBy tools.")
+    parser = argparse.ArgumentParser(
+        prog="notifiedby",
+        description="NotifiedBy tools. The API key comes from NOTIFIEDBY_API_KEY or "
+        "--api-key-file; COMMAND --help shows a command's options.",
+        epilog="exit codes: 0 ok, 1 API error, 2 usage or settings, 3 not found, "
+        "4 no answer from the server, 5 key refused",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sandbox = commands.add_parser("sandbox", help="run a local NotifiedBy API server")
@@ -61,13 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--data", metavar="FILE", help="keep state in this SQLite file")
     sandbox.add_argument("--empty", action="store_true", help="start without the example flows")
+    sandbox.add_argument("--flows", metavar="FILE", help="define the flows of a JSON or TOML file")
+    sandbox.add_argument(
+        "--real-time", action="store_true", help="run due flow steps every second by the wall clock"
+    )
     sandbox.set_defaults(run=_sandbox)
     demo = commands.add_parser("demo", help="tour the SDK on an embedded sandbox")
     demo.set_defaults(run=_demo)
+    add_api_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     args = build_parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except NotifiedByError as error:
+        print(f"notifiedby: error: {one_line(str(error))}", file=sys.stderr)
+        return exit_code(error)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do, and point stdout
+        # at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_INTERRUPTED
     return code

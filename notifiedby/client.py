@@ -151,6 +151,7 @@ class NotifiedByClient:
         self._session = session
         self._pid = os.getpid()
         self._lock = threading.Lock()
+        self._env_options: tuple[requests.Session, dict[str, Any]] | None = None
         _warn_if_insecure(self._base.scheme, self._base.hostname or "")
 
     def __repr__(self) -> str:
@@ -290,6 +291,11 @@ class NotifiedByClient:
                     headers=headers, auth=self._auth,
                 )
             )  # fmt: skip
+        except UnicodeEncodeError as exc:
+            # Text with a lone surrogate (from a bad decode upstream) has no UTF-8 form.
+            bad = exc.object[exc.start : exc.end]
+            msg = f"The request cannot be encoded as UTF-8: {exc.reason} at {bad!a}."
+            raise NotifiedByValidationError(msg, method=method, path=rel_path) from exc
         except (requests.exceptions.InvalidJSONError, TypeError) as exc:
             if json is None:
                 raise
@@ -309,7 +315,7 @@ class NotifiedByClient:
         """Send one prepared request, again while ``_should_retry`` allows; return the last
         answer, or raise the NotifiedBy error for the last transport failure."""
         method = prepared.method or "GET"
-        options = session.merge_environment_settings(prepared.url or "", {}, None, None, None)
+        options = self._environment_options(session, prepared.url or "")
         attempt = 0
         while True:
             attempt += 1
@@ -340,6 +346,16 @@ class NotifiedByClient:
             raise self._transport_error(method, rel_path, error, timeout) from error
         assert response is not None
         return response
+
+    def _environment_options(self, session: requests.Session, url: str) -> dict[str, Any]:
+        """Return the proxies and TLS options requests reads from the environment, read once
+        per session: reading them costs as much as the rest of a call, and every URL a client
+        sends to is on its one base URL's host."""
+        cached = self._env_options
+        if cached is None or cached[0] is not session:
+            options = dict(session.merge_environment_settings(url, {}, None, None, None))
+            cached = self._env_options = (session, options)
+        return cached[1]
 
     # --- Retry policy: deciding, waiting and randomness, kept apart so tests can pin each. --
 

@@ -44,6 +44,7 @@ __all__ = [
     "mask_secret",
     "normalise_base_url",
     "resolve_client_settings",
+    "to_bool",
     "to_max_retries",
     "to_timeout",
 ]
@@ -165,6 +166,19 @@ def to_max_retries(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"must be a whole number, 0 or more, got {raw!r}")
     return value
+
+
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"0", "false", "no", "off"})
+
+
+def to_bool(value: Any) -> bool:
+    """Return a flag from a bool or a string (``true/false/1/0/yes/no/on/off``, any case)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"must be True or False, got {value!r}")
 
 
 # --- The resolver. ------------------------------------------------------------------------

@@ -4,8 +4,10 @@
 
     NotifiedByError                       anything that went wrong; catch this to catch all
     ├── NotifiedByConfigError             missing or invalid settings (also ImproperlyConfigured)
+    ├── NotifiedByUnsupportedFeature      a message has what the API can't carry (ValueError)
     ├── NotifiedByConnectionError         the request did not get an answer
     │   └── NotifiedByTimeoutError        ... because a timeout expired
+    │       └── NotifiedByDeliveryTimeout ... wait_for_delivery() gave up while still pending
     ├── NotifiedByAPIError                the API answered with an error status
     │   ├── NotifiedByValidationError     400, or bad input caught before sending (ValueError)
     │   ├── NotifiedByAuthError           401 or 403
@@ -13,11 +15,16 @@
     │   ├── NotifiedByRateLimitError      429 (retry_after, daily_quota)
     │   └── NotifiedByServerError         5xx
     ├── NotifiedByRecipientBlocked        a send was accepted but the recipient is blocked
+    ├── NotifiedByRecipientsRefused       every address of a Django message was refused
     ├── ObjectDoesNotExist                a get() found nothing (each model's DoesNotExist)
     └── MultipleObjectsReturned           a get() found more than one
 
 The first six names are the ones the package has always documented; code that catches them
 keeps working. No message or repr ever contains an API key or an encryption key.
+
+The email backend's ``fail_silently`` swallows NotifiedByErrors except the two that mean the
+code or the settings are wrong, NotifiedByConfigError and NotifiedByUnsupportedFeature:
+silencing them would drop every message, quietly, until someone noticed.
 """
 
 from __future__ import annotations
@@ -32,12 +39,15 @@ __all__ = [
     "NotifiedByAuthError",
     "NotifiedByConfigError",
     "NotifiedByConnectionError",
+    "NotifiedByDeliveryTimeout",
     "NotifiedByError",
     "NotifiedByNotFoundError",
     "NotifiedByRateLimitError",
     "NotifiedByRecipientBlocked",
+    "NotifiedByRecipientsRefused",
     "NotifiedByServerError",
     "NotifiedByTimeoutError",
+    "NotifiedByUnsupportedFeature",
     "NotifiedByValidationError",
     "ObjectDoesNotExist",
 ]
@@ -68,6 +78,19 @@ class NotifiedByConfigError(NotifiedByError, django_exceptions.ImproperlyConfigu
     """Raised when a setting is missing or invalid (for example no API key anywhere)."""
 
 
+class NotifiedByUnsupportedFeature(NotifiedByError, ValueError):
+    """Raised when a Django email message uses something the API cannot carry (reply-to,
+    custom headers, another From address...); ``feature`` names it.
+
+    Set ``NOTIFIEDBY_IGNORE_UNSUPPORTED_FEATURES = True`` to send such messages without it.
+    """
+
+    def __init__(self, message: str = "", *, feature: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        #: What the message used, in a few words ("reply_to", "header 'X-Tag'").
+        self.feature = feature
+
+
 # --- The transport failed: no answer arrived. -------------------------------------------
 
 
@@ -95,6 +118,16 @@ class NotifiedByConnectionError(NotifiedByError):
 
 class NotifiedByTimeoutError(NotifiedByConnectionError):
     """Raised when connecting or waiting for the answer took longer than the timeout."""
+
+
+class NotifiedByDeliveryTimeout(NotifiedByTimeoutError):
+    """Raised by ``Email.wait_for_delivery()`` when the email is still ``pending`` at the
+    timeout. ``email_id`` says which email; ``timeout`` is how long it waited, in seconds."""
+
+    def __init__(self, message: str = "", *, email_id: str, timeout: float) -> None:
+        super().__init__(message, maybe_sent=True)
+        self.email_id = email_id
+        self.timeout = timeout
 
 
 # --- The API answered with an error status. ----------------------------------------------
@@ -185,6 +218,18 @@ class NotifiedByRecipientBlocked(NotifiedByError):
         super().__init__(message)
         self.email_id = email_id
         self.recipient = recipient
+
+
+class NotifiedByRecipientsRefused(NotifiedByError):
+    """Raised when the API refused every address of a Django email message (all blocked).
+
+    ``recipients`` lists them. Set ``NOTIFIEDBY_IGNORE_RECIPIENTS_REFUSED = True`` to rely on
+    ``message.notifiedby_status`` instead.
+    """
+
+    def __init__(self, message: str = "", *, recipients: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.recipients = recipients
 
 
 class ObjectDoesNotExist(NotifiedByError, django_exceptions.ObjectDoesNotExist):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from notifiedby.sandbox import Sandbox
+
+# Issue 6: print recorded reliability figures at the end of the run, and fail any test
+# whose logs, warnings or exception texts show a key it used.
+from tests._figures import pytest_terminal_summary  # noqa: F401
+from tests._leak_guard import leak_guard, leak_secrets, pytest_runtest_makereport  # noqa: F401
 
 #: Environment variables the SDK reads; cleared for every test so the host's shell can't leak in.
 SDK_ENVIRONMENT = (
@@ -25,9 +28,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def _shared_sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as sb:
-        yield sb
+def _shared_sandbox(notifiedby_sandbox_server: Sandbox) -> Sandbox:
+    # The plugin's server (notifiedby.testing), so `sandbox` and `notifiedby_sandbox` agree.
+    return notifiedby_sandbox_server
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ Endpoints: ``POST /email/send/``, ``GET /email/list/`` (filter ``recipient``; it
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -16,6 +18,7 @@ import attrs
 
 from notifiedby.client import endpoint
 from notifiedby.exceptions import (
+    NotifiedByDeliveryTimeout,
     NotifiedByNotFoundError,
     NotifiedByRecipientBlocked,
     NotifiedByValidationError,
@@ -74,6 +77,22 @@ def _clean_text(value: object, argument: str) -> str:
     return value
 
 
+#: What a multipart file name can't carry unambiguously: receivers read a backslash as an
+#: escape, and %22, %0D, %0A as the form encoding of a quote, CR and LF.
+_AMBIGUOUS_FILENAME = re.compile(r"\\|%(22|0d|0a)", re.IGNORECASE)
+
+
+def _clean_filename(value: object) -> str:
+    name = _clean_text(value, "attachment file name")
+    if not name or _AMBIGUOUS_FILENAME.search(name):
+        msg = (
+            f"attachment file name: {name!r} can't be sent intact (it is empty, or has a "
+            "backslash or one of %22, %0D, %0A)."
+        )
+        raise NotifiedByValidationError(msg, status_code=None)
+    return name
+
+
 def send_email(
     client: NotifiedByClient,
     *,
@@ -116,7 +135,7 @@ def send_email(
         for key, value in fields.items()
     }
     files = [
-        ("attachment", (name, content, mimetype or "application/octet-stream"))
+        ("attachment", (_clean_filename(name), content, mimetype or "application/octet-stream"))
         for name, content, mimetype in attachments
     ]
     answer = client.post(SEND_PATH, data=data, files=files, idempotency_key=idempotency_key)
@@ -298,6 +317,25 @@ class Email(Resource):
         """Return this email's delivery status (one request)."""
         email_id = self._require_id("read its delivery status")
         return DeliveryStatus.from_api(get_delivery(self._get_client(), email_id))
+
+    def wait_for_delivery(self, timeout: float = 60.0, interval: float = 1.0) -> DeliveryStatus:
+        """Poll the delivery status every ``interval`` seconds until it is no longer
+        ``pending``, and return it (``delivered``, or how it failed).
+
+        Raises NotifiedByDeliveryTimeout when it is still pending after ``timeout`` seconds.
+        """
+        if not (timeout >= 0 and interval > 0):
+            msg = f"timeout must be >= 0 and interval > 0, got {timeout!r} and {interval!r}."
+            raise NotifiedByValidationError(msg, status_code=None)
+        email_id = self._require_id("wait for its delivery")
+        deadline = time.monotonic() + timeout
+        while (status := self.delivery_status()).status == "pending":
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                msg = f"Email {email_id} to {self.recipient} was still pending after {timeout} s."
+                raise NotifiedByDeliveryTimeout(msg, email_id=email_id, timeout=timeout)
+            time.sleep(min(interval, remaining))
+        return status
 
     def refresh(self) -> None:
         """Reload this email's detail, body included (one request)."""

@@ -7,11 +7,12 @@ endpoint to create, list or read a flow, so a :class:`Flow` is a handle, never f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from notifiedby import bulk
 from notifiedby.exceptions import NotifiedByAPIError
 from notifiedby.resources.base import (
     BaseManager,
@@ -41,11 +42,13 @@ def subscribe_to(
     first_name: str | None = None,
     last_name: str | None = None,
     flags: object = None,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Subscribe ``email`` to a flow; return the API's answer (``detail``, ``subscription_id``).
 
     The API creates the recipient if it is unknown. It answers 400 for an unknown flow, a
-    flow with no steps, or a recipient already active in the flow.
+    flow with no steps, or a recipient already active in the flow. Pass ``idempotency_key``
+    when the same subscribe may be sent again later (a queued task).
     """
     payload: dict[str, Any] = {
         "flow_trigger": clean_trigger(flow_trigger),
@@ -57,7 +60,8 @@ def subscribe_to(
         payload["last_name"] = last_name
     if flags is not None:
         payload["flags"] = clean_flags(flags)
-    return json_object(client.post(SUBSCRIBE_PATH, json=payload), "a subscribe")
+    answer = client.post(SUBSCRIBE_PATH, json=payload, idempotency_key=idempotency_key)
+    return json_object(answer, "a subscribe")
 
 
 def unsubscribe_from(
@@ -154,6 +158,41 @@ class Flow(Resource):
     async def asubscribe(self, recipient: object, **kwargs: Any) -> Subscription:
         """Async version of :meth:`subscribe`."""
         return await asyncio.to_thread(self.subscribe, recipient, **kwargs)
+
+    def bulk_subscribe(
+        self,
+        recipients: Iterable[object],
+        *,
+        flags: str | Iterable[str] | None = None,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        progress: bulk.Progress | None = None,
+        on_result: bulk.OnResult | None = None,
+    ) -> bulk.BulkSummary[Any, int | None]:
+        """Subscribe many recipients to this flow, ``concurrency`` requests at a time.
+
+        Each item is an address, a Recipient (its names are sent), or a dict with ``email``
+        and optionally ``first_name``, ``last_name`` and ``flags`` (else ``flags`` is sent).
+        One request per item; a result's value is the new subscription id. Failures, such as
+        "already subscribed", don't stop the run (see docs/bulk.md).
+        """
+        default_flags = None if flags is None else clean_flags(flags)
+        client = self._get_client()
+
+        def subscribe(item: object) -> int | None:
+            fields: dict[str, Any] = {"flags": default_flags}
+            if isinstance(item, Mapping):
+                fields.update(item)
+            else:
+                fields["email"] = item
+                fields["first_name"] = getattr(item, "first_name", None) or None
+                fields["last_name"] = getattr(item, "last_name", None) or None
+            answer = subscribe_to(client, self.trigger, **fields)
+            new_id: int | None = answer.get("subscription_id")
+            return new_id
+
+        return bulk.run(
+            subscribe, recipients, concurrency=concurrency, progress=progress, on_result=on_result
+        )
 
     def unsubscribe(self, recipient: object) -> None:
         """Cancel the recipient's active subscription to this flow (one request).

@@ -7,12 +7,13 @@ Endpoints: ``POST /recipients/`` (create or update, keyed by email), ``GET /reci
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
+from notifiedby import bulk
 from notifiedby.query import QuerySet
 from notifiedby.resources.base import (
     BaseManager,
@@ -70,6 +71,20 @@ def change_flags(
     return json_object(answer, "a flags change")
 
 
+def _upsert_fields(item: object) -> dict[str, Any]:
+    """Return upsert_recipient's arguments for a bulk item: an address, a dict, a Recipient."""
+    if isinstance(item, Recipient):
+        return {
+            "email": item.email,
+            "first_name": item.first_name,
+            "last_name": item.last_name,
+            "flags": item._flags,
+        }
+    if isinstance(item, Mapping):
+        return dict(item)
+    return {"email": item}
+
+
 class RecipientQuerySet(QuerySet["Recipient"]):
     """Queries over recipients; filter by ``email`` (exact, case-insensitive)."""
 
@@ -95,6 +110,72 @@ class RecipientQuerySet(QuerySet["Recipient"]):
     async def acreate(self, **kwargs: Any) -> Recipient:
         """Async version of :meth:`create`."""
         return await asyncio.to_thread(self.create, **kwargs)
+
+    def bulk_upsert(
+        self,
+        items: Iterable[object],
+        *,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        progress: bulk.Progress | None = None,
+        on_result: bulk.OnResult | None = None,
+    ) -> bulk.BulkSummary[Any, Recipient]:
+        """Create or update many recipients, ``concurrency`` requests at a time.
+
+        Each item is an address, a Recipient, or a dict with ``email`` and optionally
+        ``first_name``, ``last_name`` and ``flags``, upserted as :meth:`create` does. A result's
+        value is the Recipient; failures don't stop the run (see docs/bulk.md).
+        """
+        client = self._get_client()
+
+        def upsert(item: object) -> Recipient:
+            return Recipient.from_api(upsert_recipient(client, **_upsert_fields(item)), client)
+
+        return bulk.run(
+            upsert, items, concurrency=concurrency, progress=progress, on_result=on_result
+        )
+
+    def bulk_set_flags(
+        self,
+        recipients: Iterable[object],
+        flags: str | Iterable[str],
+        *,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        progress: bulk.Progress | None = None,
+        on_result: bulk.OnResult | None = None,
+    ) -> bulk.BulkSummary[Any, dict[str, Any]]:
+        """Set ``flags`` on each recipient (an address or a Recipient): one request each."""
+        return self._bulk_flags(recipients, flags, True, concurrency, progress, on_result)
+
+    def bulk_clear_flags(
+        self,
+        recipients: Iterable[object],
+        flags: str | Iterable[str],
+        *,
+        concurrency: int = bulk.DEFAULT_CONCURRENCY,
+        progress: bulk.Progress | None = None,
+        on_result: bulk.OnResult | None = None,
+    ) -> bulk.BulkSummary[Any, dict[str, Any]]:
+        """Clear ``flags`` from each recipient (an address or a Recipient): one request each."""
+        return self._bulk_flags(recipients, flags, False, concurrency, progress, on_result)
+
+    def _bulk_flags(
+        self,
+        recipients: Iterable[object],
+        flags: str | Iterable[str],
+        add: bool,
+        concurrency: int,
+        progress: bulk.Progress | None,
+        on_result: bulk.OnResult | None,
+    ) -> bulk.BulkSummary[Any, dict[str, Any]]:
+        names = clean_flags(flags)  # a bad flag name fails once, before any request
+        client = self._get_client()
+        return bulk.run(
+            lambda recipient: change_flags(client, recipient, names, add=add),
+            recipients,
+            concurrency=concurrency,
+            progress=progress,
+            on_result=on_result,
+        )
 
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-from notifiedby.sandbox import handlers
+from notifiedby.sandbox import handlers, inbox
 from notifiedby.sandbox.control import MAX_PAGE_SIZE, Control
 from notifiedby.sandbox.controls_http import control_endpoint
 from notifiedby.sandbox.faults import DropConnection, Fault, RecordedRequest, redact_headers
@@ -57,7 +57,7 @@ def _openapi_document() -> bytes:
 
 
 class SandboxApp:
-    """A WSGI callable serving the NotifiedBy API and the ``/_sandbox/`` controls."""
+    """A WSGI callable serving the NotifiedBy API, the ``/_sandbox/`` controls and the inbox."""
 
     def __init__(self, control: Control) -> None:
         self.control = control
@@ -85,6 +85,8 @@ class SandboxApp:
             return error.status, error.body, {**error.headers, "Connection": "close"}
         if request.raw_path.startswith("/_sandbox/"):
             return self._answer(lambda: control_endpoint(self.control, request))
+        if request.raw_path == "/" or request.raw_path.startswith("/inbox/"):
+            return self._answer(lambda: inbox.serve(self.control, request))
         recorded = RecordedRequest(
             method=request.method,
             path=request.raw_path,
@@ -197,6 +199,7 @@ class SandboxApp:
         if email_id is not None:
             request.query["id"] = [email_id]
         with self.control.store.lock:
+            self.control.settle()
             if request.method == "POST" and request.header("idempotency-key") is not None:
                 return self._idempotent(request, handler)
             status, body = handler(self.control, request)

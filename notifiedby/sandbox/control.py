@@ -6,24 +6,28 @@ import base64
 import json
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
 
+from notifiedby.sandbox import delivery
 from notifiedby.sandbox.crypto import open_sealed
+from notifiedby.sandbox.engine import Engine
 from notifiedby.sandbox.faults import Fault, FaultSet, RecordedRequest, Recorder
-from notifiedby.sandbox.store import Store
+from notifiedby.sandbox.flows import MAX_WAIT, check_steps, is_amount, load_flows
+from notifiedby.sandbox.store import Store, format_time
 
 __all__ = ["DEFAULT_OPTIONS", "EXAMPLE_FLOWS", "Attachment", "Control", "SentEmail"]
-
-STEP_TYPES = ("email", "wait", "condition", "action")
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "ignore_page_size": False,
     "ignore_filters": False,
     "bare_subscription_list": False,
     "page_size": 50,
+    # Seconds of sandbox time from send to outcome; 0 settles an email on the next read.
+    "delivery_delay": 0.0,
 }
 MAX_PAGE_SIZE = 500
 
@@ -91,6 +95,8 @@ class SentEmail:
     blocked: bool
     created_on: datetime
     idempotency_key: str | None
+    #: The trigger of the flow that sent it; None for an email sent through the API.
+    flow_trigger: str | None = None
 
 
 def email_content(row: sqlite3.Row, encryption_key: str | None) -> dict[str, Any] | None:
@@ -131,18 +137,30 @@ def _sent_email(row: sqlite3.Row, content: dict[str, Any] | None) -> SentEmail:
         blocked=bool(row["blocked"]),
         created_on=datetime.fromisoformat(row["created_on"].replace("Z", "+00:00")),
         idempotency_key=row["idempotency_key"],
+        flow_trigger=row["flow_trigger"],
     )
 
 
 class Control:
     """Holds the store, faults, record and options, and performs every control action."""
 
-    def __init__(self, store: Store, api_keys: list[str], *, empty: bool = False) -> None:
+    def __init__(
+        self,
+        store: Store,
+        api_keys: list[str],
+        *,
+        empty: bool = False,
+        delivery_delay: float = 0.0,
+    ) -> None:
         self.store = store
         self.api_keys = api_keys
         self.empty = empty
         self.faults = FaultSet()
         self.recorder = Recorder()
+        # What reset() returns to: the defaults with the constructor's choices.
+        self._defaults = {**DEFAULT_OPTIONS}
+        self._defaults.update(self._checked_options({"delivery_delay": delivery_delay}))
+        self.engine = Engine(store, lambda: float(self.options["delivery_delay"]))
         # Set on reset so requests waiting out injected latency give up instead of acting
         # on the next test's state.
         self._reset_event = threading.Event()
@@ -162,14 +180,35 @@ class Control:
             raise ValueError("trigger must be a non-empty string")
         if name is not None and not isinstance(name, str):
             raise ValueError("name must be a string")
-        steps = [] if steps is None else steps
-        if not isinstance(steps, list):
-            raise ValueError("steps must be a list of step objects")
-        for index, step in enumerate(steps):
-            if not isinstance(step, dict) or step.get("type") not in STEP_TYPES:
-                raise ValueError(f"step {index} needs a 'type', one of {', '.join(STEP_TYPES)}")
+        steps = check_steps([] if steps is None else steps)
         default_name = trigger.replace("_", " ").title() + " Flow"
         return self.store.define_flow(trigger, name or default_name, steps)
+
+    def load_flows(self, path: str | Path) -> list[dict[str, Any]]:
+        """Define every flow of a JSON or TOML flows file; nothing is defined if one is bad."""
+        flows = load_flows(path)
+        return [self.define_flow(f["trigger"], f.get("name"), f.get("steps")) for f in flows]
+
+    def advance(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> dict[str, Any]:
+        """Move the sandbox clock forward, running due flow steps and deliveries in order."""
+        amounts = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
+        for name, value in amounts.items():
+            if not is_amount(value):
+                raise ValueError(f"{name} must be a number >= 0")
+        total = days * 86400 + hours * 3600 + minutes * 60 + seconds
+        if total > MAX_WAIT.total_seconds():
+            raise ValueError(f"the clock moves at most {MAX_WAIT.days} days at a time")
+        self.engine.advance(timedelta(seconds=total))
+        return self.clock()
+
+    def clock(self) -> dict[str, Any]:
+        """The sandbox time and how far it runs ahead of the wall clock."""
+        return {
+            "now": format_time(self.store.now()),
+            "offset_seconds": self.store.clock_offset.total_seconds(),
+        }
 
     def block(self, email: str) -> None:
         self.store.block(email)
@@ -199,20 +238,28 @@ class Control:
 
     @property
     def options(self) -> dict[str, Any]:
-        return {**DEFAULT_OPTIONS, **self.store.get_setting("options", {})}
+        return {**self._defaults, **self.store.get_setting("options", {})}
 
-    def configure(self, **options: Any) -> dict[str, Any]:
+    @staticmethod
+    def _checked_options(options: dict[str, Any]) -> dict[str, Any]:
         unknown = set(options) - set(DEFAULT_OPTIONS)
         if unknown:
             allowed = ", ".join(sorted(DEFAULT_OPTIONS))
             raise ValueError(f"unknown option {', '.join(sorted(unknown))}; options are {allowed}")
-        size = options.get("page_size", self.options["page_size"])
+        size = options.get("page_size", 1)
         if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be a whole number from 1 to {MAX_PAGE_SIZE}")
-        for name in set(options) - {"page_size"}:
+        delay = options.get("delivery_delay", 0.0)
+        if not is_amount(delay) or delay > MAX_WAIT.total_seconds():
+            limit = int(MAX_WAIT.total_seconds())
+            raise ValueError(f"delivery_delay must be a number of seconds from 0 to {limit}")
+        for name in set(options) - {"page_size", "delivery_delay"}:
             if not isinstance(options[name], bool):
                 raise ValueError(f"{name} must be true or false")
-        merged = {**self.options, **options}
+        return options
+
+    def configure(self, **options: Any) -> dict[str, Any]:
+        merged = {**self.options, **self._checked_options(options)}
         self.store.set_setting("options", merged)
         return merged
 
@@ -223,6 +270,7 @@ class Control:
             self.store.reset()
             self.faults.clear()
             self.recorder.clear()
+            self.engine.clear()
             if not self.empty:
                 self._load_example_flows()
 
@@ -241,13 +289,19 @@ class Control:
     def requests(self) -> list[RecordedRequest]:
         return self.recorder.to_list()
 
+    def settle(self) -> None:
+        """Give emails whose delivery time has come their outcome (views call this first)."""
+        delivery.settle(self.store)
+
     def sent_emails(self) -> list[SentEmail]:
         """Every email sent, oldest first; encrypted ones without their content."""
+        self.settle()
         rows = self.store.emails(newest_first=False)
         return [_sent_email(row, email_content(row, None)) for row in rows]
 
     def decrypted_email(self, email_id: str, encryption_key: str) -> SentEmail:
         """One email with its content opened by the key it was sent with."""
+        self.settle()
         row = self.store.find_email(email_id)
         if row is None:
             raise KeyError(email_id)
@@ -265,6 +319,7 @@ class Control:
                 "encrypted": email.encrypted,
                 "attachments": [a.filename for a in email.attachments],
                 "created_on": email.created_on.isoformat().replace("+00:00", "Z"),
+                "flow_trigger": email.flow_trigger,
             }
             for email in self.sent_emails()
         ]
@@ -277,4 +332,6 @@ class Control:
             "daily_limit": self.daily_limit,
             "faults": self.faults.to_list(),
             "options": self.options,
+            "webhook_calls": self.engine.webhook_calls,
+            "clock": self.clock(),
         }

@@ -58,6 +58,16 @@ def _configure(control: Control, request: Request) -> tuple[int, Any]:
     return 200, control.configure(**_json(request))
 
 
+def _advance(control: Control, request: Request) -> tuple[int, Any]:
+    fields = _json(request)
+    unknown = set(fields) - {"days", "hours", "minutes", "seconds"}
+    if unknown:
+        raise ValueError(
+            f"unknown field {sorted(unknown)[0]!r}; give days, hours, minutes or seconds"
+        )
+    return 200, control.advance(**fields)
+
+
 def _reset(control: Control, request: Request) -> tuple[int, Any]:
     control.reset()
     return 200, {"detail": "The sandbox was reset."}
@@ -73,9 +83,22 @@ ENDPOINTS: dict[str, dict[str, Action]] = {
         "DELETE": _clear_faults,
     },
     "options": {"GET": lambda c, r: (200, c.options), "POST": _configure},
+    "clock": {"GET": lambda c, r: (200, c.clock()), "POST": _advance},
     "reset": {"POST": _reset},
     "state": {"GET": lambda c, r: (200, c.state())},
 }
+
+
+def _cross_site(request: Request) -> bool:
+    """Tell whether a browser sent this from another site's page.
+
+    A page on any site can make the browser post a form to a sandbox on localhost; such
+    requests carry an Origin that is not the sandbox's own. Scripts and tests send none.
+    """
+    if request.header("sec-fetch-site") in ("cross-site", "same-site"):
+        return True
+    origin = request.header("origin")
+    return origin is not None and origin != f"http://{request.header('host')}"
 
 
 def control_endpoint(control: Control, request: Request) -> tuple[int, Any]:
@@ -86,6 +109,9 @@ def control_endpoint(control: Control, request: Request) -> tuple[int, Any]:
         names = ", ".join(f"/_sandbox/{name}/" for name in ENDPOINTS)
         raise ApiError(404, {"detail": f"Not found. The control endpoints are {names}."})
     action = actions.get(request.method)
+    if request.method != "GET" and _cross_site(request):
+        detail = "Control requests from another site's page are refused."
+        raise ApiError(403, {"detail": detail})
     if action is None:
         raise ApiError(
             405,

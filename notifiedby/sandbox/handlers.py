@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 from collections.abc import Callable
 from datetime import datetime, time, timezone
 from typing import Any
@@ -18,6 +17,7 @@ import attrs
 from notifiedby.sandbox import wire
 from notifiedby.sandbox.control import Control, email_content
 from notifiedby.sandbox.crypto import InvalidEncryptionKey, seal
+from notifiedby.sandbox.delivery import record_email
 from notifiedby.sandbox.wire import ApiError, Request
 
 __all__ = [
@@ -106,25 +106,18 @@ def send_email(control: Control, request: Request) -> Result:
         }
     ).encode("utf-8")
     key = _encryption_key(request)
-    blocked = control.store.is_blocked(recipient)
-    control.store.upsert_recipient(
-        recipient, first_name=first_name, last_name=last_name, flags=flags, sent_email=True
-    )
-    row = control.store.add_email(
-        {
-            "recipient": recipient,
-            "subject": subject,
-            "encrypted": int(key is not None),
-            "content": seal(key, content) if key else content,
-            "first_name": first_name,
-            "last_name": last_name,
-            "flags": json.dumps(flags),
-            "use_account_template": int(use_template),
-            "status": "failed" if blocked else "delivered",
-            "ses_id": None if blocked else f"0100{secrets.token_hex(16)}-000000",
-            "blocked": int(blocked),
-            "idempotency_key": request.header("idempotency-key"),
-        }
+    row, blocked = record_email(
+        control.store,
+        recipient=recipient,
+        subject=subject,
+        content=seal(key, content) if key else content,
+        encrypted=key is not None,
+        delay=control.options["delivery_delay"],
+        first_name=first_name,
+        last_name=last_name,
+        flags=flags,
+        use_account_template=use_template,
+        idempotency_key=request.header("idempotency-key"),
     )
     if blocked:
         return 200, {"id": row["sqid"], "error": "Recipient is blocked"}
@@ -218,6 +211,7 @@ def subscribe(control: Control, request: Request) -> Result:
         raise ApiError(400, {"detail": detail})
     control.store.upsert_recipient(email, first_name=first_name, last_name=last_name, flags=flags)
     subscription = control.store.add_subscription(email, flow)
+    control.engine.start(subscription)
     detail = f"Recipient '{email}' successfully subscribed to flow '{flow['name']}'."
     return 201, {"detail": detail, "subscription_id": subscription["id"]}
 

@@ -1,4 +1,4 @@
-"""A threaded HTTP/1.1 server for the sandbox app, and the ``Sandbox`` users start in tests."""
+"""A threaded HTTP/1.1 server for the sandbox app."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import contextlib
 import itertools
 import json
 import logging
-import os
-import secrets
 import socket
 import struct
 import sys
@@ -15,22 +13,19 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
-from types import TracebackType
 from typing import Any
 
 from notifiedby._version import __version__
 from notifiedby.sandbox.app import SandboxApp
-from notifiedby.sandbox.control import Control, SentEmail
-from notifiedby.sandbox.faults import DropConnection, Fault, RecordedRequest
-from notifiedby.sandbox.store import Store
+from notifiedby.sandbox.faults import DropConnection
 from notifiedby.sandbox.wire import MAX_BODY_BYTES
 
-__all__ = ["Sandbox", "SandboxServer"]
+__all__ = ["POLL_INTERVAL", "SandboxServer"]
 
 logger = logging.getLogger("notifiedby.sandbox")
 
 # How often the serving loop checks for stop(): short, so stopping a sandbox is quick.
-_POLL_INTERVAL = 0.05
+POLL_INTERVAL = 0.05
 
 #: How long an idle kept-alive connection stays open.
 IDLE_TIMEOUT = 60.0
@@ -214,180 +209,3 @@ class SandboxServer(ThreadingHTTPServer):
             for connection in self._open:
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-
-
-class Sandbox:
-    """A NotifiedBy API server on a loopback port, with Python access to its state.
-
-    ``with Sandbox() as sb:`` starts it on a free port; point a client at ``sb.url`` with
-    ``sb.api_key``. Without ``api_keys`` one key is generated. ``data`` keeps state in a
-    SQLite file; ``empty`` starts without the example flows.
-    """
-
-    def __init__(
-        self,
-        api_keys: list[str] | None = None,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        data: str | os.PathLike[str] | None = None,
-        empty: bool = False,
-    ) -> None:
-        keys = list(api_keys) if api_keys else [f"sbx_{secrets.token_urlsafe(24)}"]
-        if not all(isinstance(key, str) and key.strip() for key in keys):
-            raise ValueError("api_keys must be non-empty strings")
-        self.control = Control(Store(os.fspath(data) if data else None), keys, empty=empty)
-        self._address = (host, port)
-        self._server: SandboxServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def __repr__(self) -> str:
-        where = self.url if self._server else "stopped"
-        return f"<Sandbox {where}>"
-
-    # --- lifecycle ------------------------------------------------------------------
-
-    def start(self) -> Sandbox:
-        """Bind and serve in a background thread; return self."""
-        if self._server is None:
-            self._server = SandboxServer(self._address, SandboxApp(self.control))
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": _POLL_INTERVAL},
-                name="notifiedby-sandbox",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def wait(self) -> None:
-        """Block until the server stops (or the thread is interrupted, as by Ctrl-C)."""
-        # A timed join keeps the main thread responsive to KeyboardInterrupt.
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
-
-    def stop(self) -> None:
-        """Stop serving and close the store; safe to call twice."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self.control.wake_sleepers()
-        self.control.store.close()
-
-    def __enter__(self) -> Sandbox:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    # --- where it is ----------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The base URL, without ``/v1``: ``http://127.0.0.1:54321``."""
-        if self._server is None:
-            raise RuntimeError(
-                "The sandbox is not running: call start() or use it in a with block."
-            )
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def api_key(self) -> str:
-        return self.control.api_keys[0]
-
-    @property
-    def api_keys(self) -> list[str]:
-        return list(self.control.api_keys)
-
-    # --- state ----------------------------------------------------------------------
-
-    @property
-    def recipients(self) -> list[dict[str, Any]]:
-        return self.control.store.recipients()
-
-    @property
-    def subscriptions(self) -> list[dict[str, Any]]:
-        return self.control.store.subscriptions()
-
-    @property
-    def emails(self) -> list[SentEmail]:
-        return self.control.sent_emails()
-
-    def decrypted_email(self, email_id: str, encryption_key: str) -> SentEmail:
-        """An email sent with an Encryption-Key, with its content opened by that key."""
-        return self.control.decrypted_email(email_id, encryption_key)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        return self.control.requests
-
-    @property
-    def flows(self) -> list[dict[str, Any]]:
-        return self.control.store.flows()
-
-    # --- controls -------------------------------------------------------------------
-
-    def define_flow(
-        self, trigger: str, name: str | None = None, steps: list[dict[str, Any]] | None = None
-    ) -> dict[str, Any]:
-        return self.control.define_flow(trigger, name, steps)
-
-    def block(self, email: str) -> None:
-        self.control.block(email)
-
-    def unblock(self, email: str) -> None:
-        self.control.unblock(email)
-
-    def set_daily_limit(self, limit: int | None) -> None:
-        self.control.set_daily_limit(limit)
-
-    def inject_fault(
-        self,
-        status: int | None = None,
-        *,
-        retry_after: float | str | None = None,
-        body: Any = None,
-        latency: float = 0.0,
-        drop: bool = False,
-        count: int | None = None,
-        rate: float | None = None,
-        seed: int | None = None,
-        method: str | None = None,
-        path: str | None = None,
-        after: bool = False,
-    ) -> Fault:
-        """Make matching requests fail; see docs/sandbox.md for the fields."""
-        return self.control.inject_fault(
-            status=status,
-            retry_after=retry_after,
-            body=body,
-            latency=latency,
-            drop=drop,
-            count=count,
-            rate=rate,
-            seed=seed,
-            method=method,
-            path=path,
-            after=after,
-        )
-
-    def clear_faults(self) -> None:
-        self.control.clear_faults()
-
-    def configure(self, **options: Any) -> dict[str, Any]:
-        """Set server behaviours: ignore_page_size, ignore_filters, bare_subscription_list,
-        page_size."""
-        return self.control.configure(**options)
-
-    def reset(self) -> None:
-        self.control.reset()

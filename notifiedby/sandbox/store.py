@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS emails (
     email_key TEXT NOT NULL, subject TEXT NOT NULL, encrypted INTEGER NOT NULL,
     content BLOB NOT NULL, first_name TEXT, last_name TEXT, flags TEXT NOT NULL,
     use_account_template INTEGER NOT NULL, status TEXT NOT NULL, ses_id TEXT,
-    blocked INTEGER NOT NULL, created_on TEXT NOT NULL, idempotency_key TEXT);
+    blocked INTEGER NOT NULL, created_on TEXT NOT NULL, idempotency_key TEXT,
+    outcome TEXT NOT NULL, deliver_at TEXT NOT NULL, flow_trigger TEXT);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, method TEXT NOT NULL, path TEXT NOT NULL, created REAL NOT NULL,
     status INTEGER NOT NULL, body TEXT NOT NULL);
@@ -99,8 +100,8 @@ class Store:
         self._db = sqlite3.connect(path or ":memory:", check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(_SCHEMA)
-        #: How far the sandbox clock runs ahead of the wall clock.
-        self.clock_offset = timedelta(0)
+        #: How far the sandbox clock runs ahead of the wall clock (kept in the settings).
+        self.clock_offset = timedelta(seconds=self.get_setting("clock_offset", 0.0))
 
     def close(self) -> None:
         with self.lock:
@@ -108,6 +109,14 @@ class Store:
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc) + self.clock_offset
+
+    def move_clock(self, moment: datetime) -> None:
+        """Set the sandbox clock forward to ``moment``; it never goes back."""
+        with self.lock:
+            offset = moment - datetime.now(timezone.utc)
+            if offset > self.clock_offset:
+                self.clock_offset = offset
+                self.set_setting("clock_offset", offset.total_seconds())
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return self._db.execute(sql, params).fetchall()
@@ -333,6 +342,25 @@ class Store:
                 [*params, limit, offset],
             )
 
+    def settle_deliveries(self, moment: datetime) -> list[sqlite3.Row]:
+        """Give pending emails due by ``moment`` their outcome; return those rows."""
+        with self.lock:
+            due = self._rows(
+                "SELECT * FROM emails WHERE status = 'pending' AND deliver_at <= ? ORDER BY id",
+                (format_time(moment),),
+            )
+            self._write(
+                "UPDATE emails SET status = outcome WHERE status = 'pending' AND deliver_at <= ?",
+                (format_time(moment),),
+            )
+            return due
+
+    def next_delivery(self) -> str | None:
+        """When the next pending email settles, or None."""
+        with self.lock:
+            row = self._one("SELECT MIN(deliver_at) AS at FROM emails WHERE status = 'pending'")
+        return None if row is None else row["at"]
+
     def count_emails(self, recipient: str | None = None) -> int:
         where, params = ("WHERE email_key = ?", [_key(recipient)]) if recipient else ("", [])
         with self.lock:
@@ -362,6 +390,41 @@ class Store:
             row = self._one("SELECT * FROM subscriptions WHERE id = ?", (cursor.lastrowid,))
             assert row is not None
             return _subscription(row)
+
+    def move_subscription(
+        self, subscription_id: int, step: int, next_send_date: datetime | None, status: str
+    ) -> None:
+        with self.lock:
+            self._write(
+                "UPDATE subscriptions SET current_step_order = ?, next_send_date = ?, status = ?,"
+                " updated_at = ? WHERE id = ?",
+                (
+                    step,
+                    None if next_send_date is None else format_time(next_send_date),
+                    status,
+                    format_time(self.now()),
+                    subscription_id,
+                ),
+            )
+
+    def next_due_subscription(self) -> dict[str, Any] | None:
+        """The active subscription due first (the oldest, at equal times)."""
+        with self.lock:
+            row = self._one(
+                "SELECT * FROM subscriptions WHERE status = 'active'"
+                " ORDER BY next_send_date, id LIMIT 1"
+            )
+        return None if row is None else _subscription(row)
+
+    def subscriptions_on_step(self, trigger: str, step: int) -> list[dict[str, Any]]:
+        """The active subscriptions to a flow that are on one step."""
+        with self.lock:
+            rows = self._rows(
+                "SELECT * FROM subscriptions WHERE status = 'active' AND flow_trigger = ?"
+                " AND current_step_order = ? ORDER BY id",
+                (trigger, step),
+            )
+        return [_subscription(row) for row in rows]
 
     def cancel_subscription(self, subscription_id: int) -> None:
         with self.lock:

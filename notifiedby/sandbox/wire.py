@@ -98,7 +98,10 @@ def parse_body(request: Request) -> tuple[dict[str, Any], list[Upload]]:
     if media_type == "application/json":
         try:
             data = json.loads(request.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            # An escaped lone surrogate ("\\ud800") is valid JSON but no text: refuse it here
+            # rather than fail later when it is stored or answered.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except (UnicodeError, ValueError) as exc:
             raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from None
         if not isinstance(data, dict):
             kind = type(data).__name__
@@ -130,8 +133,10 @@ def _header_params(value: str) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, raw in _PARAM.findall(value):
         if raw.startswith('"'):
-            # HTML5 form encoding escapes a quote as %22; RFC 2045 uses backslashes.
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1]).replace("%22", '"')
+            # HTML5 form encoding escapes a quote, CR and LF as %22, %0D and %0A; RFC 2045
+            # uses backslashes.
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
         if name.lower().endswith("*"):
             charset, _, encoded = raw.partition("''")
             try:

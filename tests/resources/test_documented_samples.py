@@ -283,7 +283,12 @@ def test_signal_pattern_with_django_settings(sandbox: Sandbox, tmp_path: Path) -
             settings.configure(
                 INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "notifiedby"],
                 DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-                EMAIL_BACKEND="notifiedby.NotifiedByEmailBackend",
+                # Django 6.1 deprecates EMAIL_BACKEND for MAILERS.
+                **(
+                    {"MAILERS": {"default": {"BACKEND": "notifiedby.NotifiedByEmailBackend"}}}
+                    if django.VERSION >= (6, 1)
+                    else {"EMAIL_BACKEND": "notifiedby.NotifiedByEmailBackend"}
+                ),
                 NOTIFIEDBY_API_KEY=os.environ["SANDBOX_KEY"],
                 NOTIFIEDBY_BASE_URL=os.environ["SANDBOX_URL"],
             )

@@ -149,7 +149,7 @@ def test_wrong_types(api: Api, sandbox: Sandbox, path: str, payload: Any, field:
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/nope/", "/nope", "/", "/v1/", "/v2/email/send/", "/v1/email/", "/v1/email/send/extra/"],
+    ["/v1/nope/", "/nope", "/v1/", "/v2/email/send/", "/v1/email/", "/v1/email/send/extra/"],
 )
 def test_unknown_path(api: Api, path: str) -> None:
     response = api.get(path)

@@ -249,3 +249,31 @@ def test_control_surface_bad_input_is_4xx_json(
     assert response.headers["Content-Type"].startswith("application/json")
     assert "Traceback" not in response.text
     assert api.get("/v1/recipients/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+)
+def test_a_page_on_another_site_cannot_drive_the_controls(
+    control: Api, sandbox: Sandbox, headers: dict[str, str]
+) -> None:
+    sandbox.block("ann@example.com")
+
+    response = control.post("/_sandbox/reset/", headers=headers)
+
+    assert response.status_code == 403
+    assert sandbox.control.store.blocked() == ["ann@example.com"]
+
+
+def test_the_inbox_page_may_drive_the_controls(control: Api, sandbox: Sandbox) -> None:
+    host = sandbox.url.removeprefix("http://")
+    headers = {"Origin": sandbox.url, "Host": host, "Sec-Fetch-Site": "same-origin"}
+
+    response = control.post("/_sandbox/clock/", json={"seconds": 60}, headers=headers)
+
+    assert response.status_code == 200

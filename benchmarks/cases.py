@@ -1,0 +1,306 @@
+"""The five measurements: each runs the SDK and its baseline in the same process and run."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+import attrs
+import requests
+
+from notifiedby import NotifiedByClient, Recipient, Subscription
+from notifiedby.sandbox import Sandbox
+
+__all__ = [
+    "Figure",
+    "bench_backend",
+    "bench_bulk",
+    "bench_call_overhead",
+    "bench_import",
+    "bench_pagination",
+]
+
+MB = 1024 * 1024
+
+
+@attrs.frozen(kw_only=True)
+class Figure:
+    """One row of the table: a measured value, its target, and whether it was met."""
+
+    name: str
+    value: float | None
+    unit: str
+    target: str
+    met: bool | None
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def _raw_session(sandbox: Sandbox) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Api-Key {sandbox.api_key}"
+    return session
+
+
+def _median_ms(call: Callable[[], object], rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def bench_call_overhead(sandbox: Sandbox, client: NotifiedByClient, calls: int) -> list[Figure]:
+    """Median time of one SDK call over the same request made with a bare requests.Session."""
+    sandbox.reset()
+    Recipient.objects.using(client).create(email="bench@example.com")
+    raw = _raw_session(sandbox)
+    url = f"{sandbox.url}/v1/recipients/"
+    manager = Recipient.objects.using(client)
+    params: dict[str, str | int] = {"email": "bench@example.com", "page_size": 1}
+    cases: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
+        (
+            "GET one recipient",
+            lambda: manager.filter(email="bench@example.com").first(),
+            lambda: raw.get(url, params=params).json(),
+        ),
+        (
+            "POST an upsert",
+            lambda: manager.create(email="bench@example.com", first_name="B"),
+            lambda: raw.post(
+                url,
+                json={"email": "bench@example.com", "first_name": "B"},
+                headers={"Idempotency-Key": uuid.uuid4().hex},  # as the SDK sends
+            ).json(),
+        ),
+    ]
+    figures = []
+    for name, sdk_call, raw_call in cases:
+        for call in (sdk_call, raw_call):  # warm the connections and caches
+            _median_ms(call, 20)
+        # Alternate the legs in blocks so drift (CPU frequency, the store growing) hits both.
+        sdk_ms, raw_ms = [], []
+        for _ in range(10):
+            sdk_ms.append(_median_ms(sdk_call, calls // 10))
+            raw_ms.append(_median_ms(raw_call, calls // 10))
+        sdk, base = statistics.median(sdk_ms), statistics.median(raw_ms)
+        ratio = sdk / base
+        figures.append(
+            Figure(
+                name=f"call overhead: {name}",
+                value=round(ratio, 3),
+                unit="x raw requests",
+                target="<= 1.10x",
+                met=ratio <= 1.10,
+                detail=f"SDK {sdk:.3f} ms vs raw {base:.3f} ms, median of {calls} calls each",
+            )
+        )
+    raw.close()
+    return figures
+
+
+def bench_pagination(sandbox: Sandbox, client: NotifiedByClient, items: int) -> list[Figure]:
+    """Requests made and peak traced memory while streaming ``items`` subscriptions."""
+    sandbox.reset()
+    store = sandbox.control.store
+    flow = store.get_flow("WELCOME_SIGNUP")
+    assert flow is not None
+    # Seed through the store: going over HTTP would take minutes and measure nothing useful.
+    for n in range(items):
+        store.add_subscription(f"user{n}@example.com", flow)
+    page_size = 500
+    sandbox.configure(page_size=page_size)
+    before = len(sandbox.requests)
+    # Tracing covers the whole process, sandbox thread included; its pages are transient.
+    tracemalloc.start()
+    baseline = tracemalloc.get_traced_memory()[0]
+    started = time.perf_counter()
+    seen = sum(1 for _ in Subscription.objects.using(client).iterator(chunk_size=page_size))
+    elapsed = time.perf_counter() - started
+    peak = (tracemalloc.get_traced_memory()[1] - baseline) / MB
+    tracemalloc.stop()
+    made = len(sandbox.requests) - before
+    expected = math.ceil(items / page_size)
+    assert seen == items, f"iterated {seen} of {items} subscriptions"
+    return [
+        Figure(
+            name="pagination: requests",
+            value=made,
+            unit="requests",
+            target=f"= ceil({items} / {page_size}) = {expected}",
+            met=made == expected,
+            detail=f"{items} subscriptions with iterator(chunk_size={page_size}) "
+            f"in {elapsed:.1f} s (traced)",
+        ),
+        Figure(
+            name="pagination: peak memory growth",
+            value=round(peak, 2),
+            unit="MB",
+            target="< 30 MB",
+            met=peak < 30,
+            detail="tracemalloc peak above the baseline before iterating",
+        ),
+    ]
+
+
+def _serve_with_latency(conn: Connection, latency: float) -> None:
+    """Run a sandbox that adds ``latency`` to every request until the parent says stop."""
+    with Sandbox() as sandbox:
+        sandbox.inject_fault(latency=latency, rate=1.0)
+        conn.send((sandbox.url, sandbox.api_key))
+        conn.recv()
+
+
+def bench_bulk(items: int, concurrency: int, latency: float) -> list[Figure]:
+    """Upserts one by one against ``bulk_upsert`` with ``latency`` seconds added per request.
+
+    The sandbox runs in its own process, as a remote API would: in this one its request
+    handling would compete with the SDK's threads for the GIL.
+    """
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    server = context.Process(target=_serve_with_latency, args=(child, latency), daemon=True)
+    server.start()
+    try:
+        url, api_key = parent.recv()
+        with NotifiedByClient(api_key=api_key, base_url=url) as client:
+            manager = Recipient.objects.using(client)
+            started = time.perf_counter()
+            for n in range(items):
+                manager.create(email=f"seq{n}@example.com", first_name="S")
+            sequential = time.perf_counter() - started
+            started = time.perf_counter()
+            summary = manager.bulk_upsert(
+                ({"email": f"bulk{n}@example.com", "first_name": "B"} for n in range(items)),
+                concurrency=concurrency,
+            )
+            parallel = time.perf_counter() - started
+    finally:
+        parent.send("stop")
+        server.join(10)
+    assert summary.ok == items, str(summary)
+    speedup = sequential / parallel
+    return [
+        Figure(
+            name=f"bulk: bulk_upsert(concurrency={concurrency}) speed-up",
+            value=round(speedup, 2),
+            unit="x sequential",
+            target=">= 10x",
+            met=speedup >= 10,
+            detail=f"{items} upserts each leg, {latency * 1000:.0f} ms latency injected: "
+            f"sequential {sequential:.2f} s, bulk {parallel:.2f} s",
+        )
+    ]
+
+
+def bench_backend(sandbox: Sandbox, messages: int) -> list[Figure]:
+    """Throughput of Django's send_messages through the backend over raw requests."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    from notifiedby.backends import NotifiedByEmailBackend
+
+    if not settings.configured:
+        settings.configure()  # Django's defaults: EmailMessage needs a charset, nothing more
+    sandbox.reset()
+    backend = NotifiedByEmailBackend(api_key=sandbox.api_key, base_url=sandbox.url)
+    batch = [
+        EmailMessage("Hello", "<p>Hi</p>", "from@example.com", [f"to{n}@example.com"])
+        for n in range(messages)
+    ]
+    raw = _raw_session(sandbox)
+    url = f"{sandbox.url}/v1/email/send/"
+
+    def send_raw(messages: list[EmailMessage]) -> int:
+        for message in messages:
+            payload = {"recipient": message.to[0], "subject": "Hello", "body": "<p>Hi</p>"}
+            key = {"Idempotency-Key": uuid.uuid4().hex}  # as the backend sends
+            raw.post(url, json=payload, headers=key).raise_for_status()
+        return len(messages)
+
+    legs: dict[str, Callable[[list[EmailMessage]], int]] = {
+        "backend": backend.send_messages,
+        "raw": send_raw,
+    }
+    for send in legs.values():  # warm up both paths
+        send(batch[:20])
+    # Alternate the legs in blocks: each send makes the sandbox's store bigger and slower.
+    seconds = dict.fromkeys(legs, 0.0)
+    sent = 0
+    block = max(1, messages // 10)
+    for low in range(0, messages, block):
+        for name, send in legs.items():
+            started = time.perf_counter()
+            count = send(batch[low : low + block])
+            seconds[name] += time.perf_counter() - started
+            sent += count if name == "backend" else 0
+    sdk, base = seconds["backend"], seconds["raw"]
+    raw.close()
+    assert sent == messages, f"the backend sent {sent} of {messages}"
+    ratio = base / sdk  # throughput ratio: higher is better
+    return [
+        Figure(
+            name="backend: send_messages throughput",
+            value=round(ratio, 3),
+            unit="x raw requests",
+            target=">= 0.9x",
+            met=ratio >= 0.9,
+            detail=f"{messages} messages: backend {messages / sdk:.0f}/s, "
+            f"raw {messages / base:.0f}/s",
+        )
+    ]
+
+
+def _import_seconds(statement: str) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    out = subprocess.run(  # noqa: S603  # our own interpreter and a fixed statement
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    return float(out)
+
+
+def bench_import(runs: int) -> list[Figure]:
+    """Median import time in fresh interpreters, ``import notifiedby`` over ``import requests``."""
+    statements = {
+        "requests": "import requests",
+        "notifiedby": "import notifiedby",
+        "resources": "from notifiedby import NotifiedByClient, Recipient",
+    }
+    times: dict[str, list[float]] = {name: [] for name in statements}
+    for _ in range(runs):
+        for name, statement in statements.items():  # interleaved, so disk caches favour none
+            times[name].append(_import_seconds(statement))
+    ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    ratio = ms["notifiedby"] / ms["requests"]
+    full = ms["resources"] / ms["requests"]
+    return [
+        Figure(
+            name="import notifiedby",
+            value=round(ratio, 3),
+            unit="x import requests",
+            target="< 1.5x",
+            met=ratio < 1.5,
+            detail=f"{ms['notifiedby']:.1f} ms vs {ms['requests']:.1f} ms, median of {runs}",
+        ),
+        Figure(
+            name="import the client and resources",
+            value=round(full, 3),
+            unit="x import requests",
+            target="(information)",
+            met=None,
+            detail=f"from notifiedby import NotifiedByClient, Recipient: {ms['resources']:.1f} ms "
+            "(requests, attrs and a little of Django)",
+        ),
+    ]

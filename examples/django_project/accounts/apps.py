@@ -1,0 +1,13 @@
+"""The accounts app: connects the sign-up signal when Django starts."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import signals  # noqa: F401 - importing connects the receivers

@@ -1,0 +1,76 @@
+"""Encryption at rest of outbox content, with key rotation.
+
+``NOTIFIEDBY_OUTBOX_KEYS`` is a list of Fernet keys (AES-128-CBC with HMAC-SHA256,
+authenticated): the first encrypts, every one decrypts, so a new key goes first and an old
+one stays until :func:`rotate` has re-encrypted the rows under it. In the environment the
+keys are one comma-separated string. ``manage.py notifiedby_outbox --generate-key`` makes one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Final
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from notifiedby.conf import get_setting
+from notifiedby.exceptions import NotifiedByConfigError
+
+__all__ = ["OUTBOX_KEYS", "decrypt", "encrypt", "generate_key", "load_keys"]
+
+OUTBOX_KEYS: Final = "NOTIFIEDBY_OUTBOX_KEYS"
+
+
+def _to_keys(value: Any) -> list[str]:
+    keys = value.split(",") if isinstance(value, str) else value
+    if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
+        raise ValueError("must be a list of Fernet keys (strings)")
+    keys = [key.strip() for key in keys if key.strip()]
+    if not keys:
+        raise ValueError("is empty")
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # Never echo the key: name its position only.
+            raise ValueError(
+                f"has an invalid key at position {position} (a Fernet key is 32 url-safe "
+                "base64-encoded bytes; make one with manage.py notifiedby_outbox --generate-key)"
+            ) from None
+    return keys
+
+
+def load_keys(keys: list[str] | None = None) -> MultiFernet:
+    """Return the cipher for ``keys``, or for the ``NOTIFIEDBY_OUTBOX_KEYS`` setting."""
+    return MultiFernet([Fernet(key) for key in get_setting(OUTBOX_KEYS, keys, convert=_to_keys)])
+
+
+def generate_key() -> str:
+    """Return a new random key for ``NOTIFIEDBY_OUTBOX_KEYS``."""
+    return Fernet.generate_key().decode("ascii")
+
+
+def encrypt(cipher: MultiFernet, content: dict[str, Any]) -> bytes:
+    """Return ``content`` (JSON-able, attachment bytes allowed) as an encrypted token."""
+    return cipher.encrypt(json.dumps(content, default=_bytes_to_json).encode("utf-8"))
+
+
+def decrypt(cipher: MultiFernet, token: bytes) -> dict[str, Any]:
+    """Return the content of ``token``; NotifiedByConfigError when no key opens it."""
+    try:
+        plain = cipher.decrypt(bytes(token))
+    except InvalidToken:
+        msg = f"No key in {OUTBOX_KEYS} opens this outbox message (was its key removed?)."
+        raise NotifiedByConfigError(msg) from None
+    content: dict[str, Any] = json.loads(plain)
+    content["attachments"] = [
+        (name, base64.b64decode(data), mimetype) for name, data, mimetype in content["attachments"]
+    ]
+    return content
+
+
+def _bytes_to_json(value: object) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
