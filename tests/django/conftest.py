@@ -42,10 +42,11 @@ TEMPLATE_LOADER = (
 )
 
 
-def _mail_settings() -> dict[str, Any]:
+def mail_settings(backend: str = BACKEND) -> dict[str, Any]:
+    """Return the settings that route Django's email through ``backend`` on this Django."""
     if HAS_MAILERS:
-        return {"MAILERS": {"default": {"BACKEND": BACKEND}}}
-    return {"EMAIL_BACKEND": BACKEND}
+        return {"MAILERS": {"default": {"BACKEND": backend}}}
+    return {"EMAIL_BACKEND": backend}
 
 
 if not settings.configured:
@@ -63,7 +64,7 @@ if not settings.configured:
         USE_TZ=True,
         TEMPLATES=[{"BACKEND": TEMPLATE_BACKEND, "OPTIONS": {"loaders": [TEMPLATE_LOADER]}}],
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        **_mail_settings(),
+        **mail_settings(),
     )
     django.setup()
 

@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import sys
+import warnings
 from typing import Any
 
 import django
@@ -23,7 +24,12 @@ def configure_django() -> None:
     settings.configure(
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "notifiedby"],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-        EMAIL_BACKEND="notifiedby.NotifiedByEmailBackend",
+        # Django 6.1 deprecates EMAIL_BACKEND for MAILERS.
+        **(
+            {"MAILERS": {"default": {"BACKEND": "notifiedby.NotifiedByEmailBackend"}}}
+            if django.VERSION >= (6, 1)
+            else {"EMAIL_BACKEND": "notifiedby.NotifiedByEmailBackend"}
+        ),
         DEFAULT_FROM_EMAIL="noreply@example.com",
         USE_TZ=True,
     )
@@ -49,6 +55,16 @@ def run_blocks(blocks: list[tuple[str, int, str]]) -> None:
             exec(compiled, namespace)  # noqa: S102 - the documentation's own code
 
 
+def allow_older_django_idioms() -> None:
+    """Let pages show the idioms of Django before 6.1 (get_connection) beside MAILERS."""
+    from django.utils import deprecation
+
+    removed_in_6_1 = getattr(deprecation, "RemovedInDjango2028Warning", None)
+    if removed_in_6_1 is not None:
+        warnings.filterwarnings("ignore", category=removed_in_6_1)
+
+
 if __name__ == "__main__":
+    allow_older_django_idioms()
     configure_django()
     run_blocks(json.load(sys.stdin))

@@ -10,7 +10,7 @@ from django.test import override_settings
 from notifiedby.client import NotifiedByClient
 from notifiedby.outbox import generate_key
 from notifiedby.sandbox import Sandbox
-from tests.django.conftest import _database, db  # noqa: F401 - Django configured once, shared
+from tests.django.conftest import _database, db, mail_settings  # noqa: F401 - Django set up once
 
 KEY = generate_key()
 
@@ -20,7 +20,7 @@ def outbox(sandbox: Sandbox, db: None, leak_secrets: set[str]) -> Iterator[Sandb
     """The sandbox, with settings sending Django email through the outbox to it."""
     leak_secrets.add(KEY)
     with override_settings(
-        EMAIL_BACKEND="notifiedby.backends.OutboxEmailBackend",
+        **mail_settings("notifiedby.backends.OutboxEmailBackend"),
         NOTIFIEDBY_API_KEY=sandbox.api_key,
         NOTIFIEDBY_BASE_URL=sandbox.url,
         NOTIFIEDBY_OUTBOX_KEYS=[KEY],
