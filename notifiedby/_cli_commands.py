@@ -17,6 +17,8 @@ from notifiedby._cli_runtime import Handler, read_text, runner
 from notifiedby.exceptions import NotifiedByNotFoundError, NotifiedByValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from notifiedby.client import NotifiedByClient
     from notifiedby.query import QuerySet
     from notifiedby.resources import Email, Recipient, Subscription, SubscriptionQuerySet
@@ -31,15 +33,29 @@ _SUBSCRIPTION_COLUMNS = ("ID", "EMAIL", "FLOW", "STATUS", "STEP", "NEXT SEND")
 _EMAIL_COLUMNS = ("SENT", "RECIPIENT", "SUBJECT")
 
 
-def _read_all(queryset: QuerySet[M], what: str, limit: int | None, *, countable: bool) -> list[M]:
-    """Read a listing with a progress line; ``countable`` means the server's count is exact,
-    so the line can draw a bar (it costs one request, made only for a terminal)."""
-    if limit is not None:
-        queryset = queryset[:limit]
-    progress = Progress(f"Reading {what}")
+def _show_listing(
+    queryset: QuerySet[M],
+    args: argparse.Namespace,
+    columns: tuple[str, ...],
+    row: Callable[[M], tuple[object, ...]],
+    *,
+    countable: bool = True,
+) -> None:
+    """Print a listing as a table or JSON, with a progress line while it reads.
+
+    ``countable`` means the server's count is exact, so the line can draw a bar (it costs one
+    request, made only for a terminal).
+    """
+    if args.limit is not None:
+        queryset = queryset[: args.limit]
+    progress = Progress(f"Reading {queryset.model.__name__.lower()}s")
     if progress.enabled and countable:
         progress.total = queryset.count()
-    return list(progress.track(queryset.iterator()))
+    items = list(progress.track(queryset.iterator()))
+    if args.json:
+        print_json([item.to_dict() for item in items])
+    else:
+        print_table(columns, [row(item) for item in items])
 
 
 def _nonnegative(text: str) -> int:
@@ -115,12 +131,12 @@ def _recipients_list(client: NotifiedByClient, args: argparse.Namespace) -> None
     queryset = Recipient.objects.using(client).all()
     if args.email:
         queryset = queryset.filter(email=args.email)
-    recipients = _read_all(queryset, "recipients", args.limit, countable=True)
-    if args.json:
-        print_json([r.to_dict() for r in recipients])
-        return
-    rows = [(r.email, r.first_name, r.last_name, r.flags.all(), r.created_at) for r in recipients]
-    print_table(_RECIPIENT_COLUMNS, rows)
+    _show_listing(
+        queryset,
+        args,
+        _RECIPIENT_COLUMNS,
+        lambda r: (r.email, r.first_name, r.last_name, r.flags.all(), r.created_at),
+    )
 
 
 def _recipients_get(client: NotifiedByClient, args: argparse.Namespace) -> None:
@@ -178,18 +194,27 @@ def _subscriptions_query(
     return Subscription.objects.using(client).filter(**given)
 
 
+def _subscription_row(s: Subscription) -> tuple[object, ...]:
+    return (
+        s.id,
+        s.recipient_email,
+        s.flow_trigger,
+        s.status,
+        s.current_step_order,
+        s.next_send_date,
+    )
+
+
 def _subscriptions_list(client: NotifiedByClient, args: argparse.Namespace) -> None:
     queryset = _subscriptions_query(client, args)
     # The API can't filter by status, so with --status its count covers other statuses too.
-    subs = _read_all(queryset, "subscriptions", args.limit, countable=args.status is None)
-    if args.json:
-        print_json([s.to_dict() for s in subs])
-        return
-    rows = [
-        (s.id, s.recipient_email, s.flow_trigger, s.status, s.current_step_order, s.next_send_date)
-        for s in subs
-    ]
-    print_table(_SUBSCRIPTION_COLUMNS, rows)
+    _show_listing(
+        queryset,
+        args,
+        _SUBSCRIPTION_COLUMNS,
+        _subscription_row,
+        countable=args.status is None,
+    )
 
 
 def _subscriptions_delete(client: NotifiedByClient, args: argparse.Namespace) -> None:
@@ -211,11 +236,7 @@ def _emails_list(client: NotifiedByClient, args: argparse.Namespace) -> None:
     queryset = Email.objects.using(client).all()
     if args.recipient:
         queryset = queryset.filter(recipient=args.recipient)
-    emails = _read_all(queryset, "emails", args.limit, countable=True)
-    if args.json:
-        print_json([e.to_dict() for e in emails])
-        return
-    print_table(_EMAIL_COLUMNS, [(e.created_on, e.recipient, e.subject) for e in emails])
+    _show_listing(queryset, args, _EMAIL_COLUMNS, lambda e: (e.created_on, e.recipient, e.subject))
 
 
 def _emails_show(client: NotifiedByClient, args: argparse.Namespace) -> None:

@@ -11,25 +11,15 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tests.sandbox._openapi import document
+from tests.sandbox._openapi import resolve
 
-__all__ = ["from_schema", "resolve"]
+__all__ = ["from_schema"]
 
 _ANNOTATIONS = frozenset({"title", "description", "default", "contentMediaType"})
 _KNOWN = _ANNOTATIONS | {
     "$ref", "type", "properties", "required", "items", "enum", "oneOf", "anyOf",
     "minLength", "maxLength", "minimum", "format", "examples",
 }  # fmt: skip
-
-
-def resolve(node: dict[str, Any]) -> dict[str, Any]:
-    """Follow ``$ref`` within the document until a schema without one."""
-    while "$ref" in node:
-        target: Any = document()
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:

@@ -18,9 +18,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from notifiedby.sandbox import Sandbox
-from tests.reliability._schemas import from_schema, resolve
+from tests.reliability._schemas import from_schema
 from tests.reliability.conftest import BOUNDED
-from tests.sandbox._openapi import check_response, document
+from tests.sandbox._openapi import check_response, document, resolve
 
 #: Header values that http.client can send; anything else fails before reaching the server.
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")

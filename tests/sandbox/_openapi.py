@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-__all__ = ["ApiOperation", "check_response", "document", "find_operation", "validate"]
+__all__ = ["ApiOperation", "check_response", "document", "find_operation", "resolve", "validate"]
 
 #: Keywords the validator understands; annotations are accepted and ignored.
 _ANNOTATIONS = frozenset({"title", "description", "examples", "default", "contentMediaType"})
@@ -59,7 +59,8 @@ def document() -> dict[str, Any]:
     return doc
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """Follow ``$ref`` within the document until a schema without one."""
     while "$ref" in node:
         target: Any = document()
         for part in node["$ref"].removeprefix("#/").split("/"):
@@ -76,7 +77,7 @@ def _is_type(value: Any, name: str) -> bool:
 
 def validate(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
     """Return the ways ``value`` breaks ``schema`` (empty when it conforms)."""
-    schema = _resolve(schema)
+    schema = resolve(schema)
     unknown = set(schema) - _KEYWORDS - _ANNOTATIONS
     if unknown:
         msg = f"the test validator does not know {sorted(unknown)} (at {where})"
@@ -207,7 +208,7 @@ def check_response(response: requests.Response) -> None:
     status = str(response.status_code)
     spec = documented.get(status) or documented.get(status[0] + "XX") or documented.get("default")
     assert spec is not None, f"{method} {operation.template}: {status} is not documented"
-    spec = _resolve(spec)
+    spec = resolve(spec)
     content = spec.get("content")
     if content is None:
         assert response.content == b"", f"{method} {path}: {status} should have no body"
