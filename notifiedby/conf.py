@@ -46,6 +46,7 @@ __all__ = [
     "resolve_client_settings",
     "to_bool",
     "to_max_retries",
+    "to_seconds",
     "to_timeout",
 ]
 
@@ -156,6 +157,14 @@ def to_timeout(value: Any) -> tuple[float, float]:
         msg = f"must be a positive number of seconds or a (connect, read) pair, got {raw!r}"
         raise ValueError(msg) from None
     return (seconds, seconds)
+
+
+def to_seconds(value: Any) -> float:
+    """Return a duration: a positive, finite number of seconds (a number or a string)."""
+    try:
+        return _to_seconds(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a positive number of seconds, got {value!r}") from None
 
 
 def to_max_retries(value: Any) -> int:

@@ -1,11 +1,14 @@
 """Put messages in the outbox, and deliver them: claim a row, send it, record the outcome.
 
-Each row is sent in its own transaction, holding its row lock for the send. On PostgreSQL
-(and other databases that can ``SELECT ... FOR UPDATE SKIP LOCKED``) several workers can
-drain one outbox: each skips the rows another holds. A worker that dies mid-send releases
-its lock with its connection; the row is still pending and is sent again with the same
-Idempotency-Key, which the API answers without sending a second email. SQLite has no row
-locks: run one worker there.
+Delivery leases each row. A short transaction claims a due row (``SELECT ... FOR UPDATE SKIP
+LOCKED`` where the database has it, so concurrent workers take different rows), counts the
+attempt and moves ``next_attempt_at`` a lease (``NOTIFIEDBY_OUTBOX_LEASE``) ahead, which
+hides the row from other workers. The send holds no transaction and no lock. A second short
+statement records the outcome, only if the row is still as the claim left it. A worker that
+dies mid-send leaves the row pending with the attempt counted: after the lease another worker
+sends it again with the same Idempotency-Key (the API answers without sending a second
+email), and a row whose attempts run out is marked failed. SQLite has no row locks: run one
+worker there.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -22,21 +25,28 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from notifiedby.client import NotifiedByClient, get_default_client
-from notifiedby.conf import get_setting, to_max_retries
+from notifiedby.conf import get_setting, to_max_retries, to_seconds
 from notifiedby.exceptions import NotifiedByAPIError, NotifiedByConfigError, NotifiedByError
 from notifiedby.outbox.crypto import decrypt, encrypt, load_keys
 from notifiedby.resources.email import send_email
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from notifiedby._mapping import EmailPayload
     from notifiedby.models import OutboxMessage
 
-__all__ = ["MAX_ATTEMPTS", "RetryPolicy", "deliver", "enqueue", "is_permanent"]
+__all__ = ["LEASE", "MAX_ATTEMPTS", "RetryPolicy", "deliver", "enqueue", "is_permanent"]
 
 logger = logging.getLogger("notifiedby.outbox")
 
 MAX_ATTEMPTS: Final = "NOTIFIEDBY_OUTBOX_MAX_ATTEMPTS"
 DEFAULT_MAX_ATTEMPTS: Final[int] = 25
+LEASE: Final = "NOTIFIEDBY_OUTBOX_LEASE"
+#: Seconds a claimed row stays hidden from other workers. It must exceed the longest send:
+#: with the client's defaults, 3 tries of (5 s connect + 30 s read) and 2 waits of at most
+#: 30 s (a 429's Retry-After) come to under 3 minutes.
+DEFAULT_LEASE: Final[float] = 300.0
 
 
 @attrs.frozen(kw_only=True)
@@ -103,39 +113,112 @@ def deliver(
     using: str = "default",
 ) -> Counter[str]:
     """Send due pending messages (only ``ids`` if given, at most ``limit``); return how
-    many were ``sent``, ``failed`` (for good) and ``deferred`` (to be tried again)."""
+    many were ``sent``, ``failed`` (for good), ``deferred`` (to be tried again) and
+    ``expired`` (answered after the lease ran out: the outcome was not recorded, as another
+    worker or an operator had taken the row meanwhile)."""
     policy = policy or RetryPolicy()
     chosen = None if ids is None else list(ids)
     cipher = load_keys()
+    lease = timedelta(seconds=get_setting(LEASE, default=DEFAULT_LEASE, convert=to_seconds))
+    allowed = policy.attempts_allowed()
     outcomes: Counter[str] = Counter()
     while limit is None or outcomes.total() < limit:
-        with transaction.atomic(using=using):
-            row = _claim(chosen, using)
-            if row is None:
-                break
+        claim = _claim(chosen, lease, allowed, using)
+        if claim is None:
+            break
+        row, until = claim
+        if row.state == row.FAILED:
+            outcomes["failed"] += 1
+            continue
+        try:
             outcome = _send(row, client or get_default_client(), cipher, policy)
-            row.save(using=using)
+        except NotifiedByConfigError as exc:
+            # Every row would fail alike: the settings need fixing, not the row, so the row
+            # is handed back, due as before, without the attempt counted.
+            _claimed(row, until, using).update(
+                attempts=row.attempts - 1,
+                next_attempt_at=row.next_attempt_at,
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
+            raise
+        if not _claimed(row, until, using).update(**{f: getattr(row, f) for f in _OUTCOME}):
+            logger.warning(
+                "Outbox message %s: attempt %d ended (%s) after its lease; not recorded",
+                row.pk,
+                row.attempts,
+                outcome,
+            )
+            outcome = "expired"
         outcomes[outcome] += 1
     return outcomes
 
 
-def _claim(ids: list[int] | None, using: str) -> OutboxMessage | None:
+#: The fields an attempt's outcome sets.
+_OUTCOME: Final = ("state", "last_error", "next_attempt_at", "email_id", "sent_at")
+
+
+def _claim(
+    ids: list[int] | None, lease: timedelta, allowed: int, using: str
+) -> tuple[OutboxMessage, datetime] | None:
+    """Take the first due row and commit; return it and the end of its lease, or None.
+
+    The row comes back with the attempt counted and its ``next_attempt_at`` as it was before
+    the claim. A row whose attempts ran out (the last one recorded no outcome: its worker
+    stopped mid-send) comes back marked failed instead, and is not to be sent.
+    """
     from notifiedby.models import OutboxMessage
 
-    due = OutboxMessage.objects.using(using).filter(
-        state=OutboxMessage.PENDING, next_attempt_at__lte=timezone.now()
+    while True:
+        with transaction.atomic(using=using):
+            now = timezone.now()
+            due = OutboxMessage.objects.using(using).filter(
+                state=OutboxMessage.PENDING, next_attempt_at__lte=now
+            )
+            if ids is not None:
+                due = due.filter(pk__in=ids)
+            if connections[using].features.has_select_for_update_skip_locked:
+                due = due.select_for_update(skip_locked=True)
+            row: OutboxMessage | None = due.order_by("next_attempt_at", "pk").first()
+            if row is None:
+                return None
+            until = now + lease
+            # Guarded by what was read: without row locks another worker may have claimed
+            # the row since, and then this takes the next one.
+            unchanged = _claimed(row, row.next_attempt_at, using)
+            if row.attempts >= allowed:
+                row.state = row.FAILED
+                row.last_error = (
+                    f"Gave up after {row.attempts} attempts; the last: {row.last_error}"
+                )
+                if unchanged.update(state=row.state, last_error=row.last_error):
+                    logger.warning("Outbox message %s failed for good: %s", row.pk, row.last_error)
+                    return row, until
+                continue
+            row.attempts += 1
+            # What a worker killed mid-send leaves behind; the attempt's outcome replaces it.
+            row.last_error = (
+                f"Attempt {row.attempts} started at {now.isoformat()} and recorded no outcome "
+                "(still sending, or its worker stopped)"
+            )
+            if unchanged.update(
+                attempts=row.attempts, next_attempt_at=until, last_error=row.last_error
+            ):
+                return row, until
+
+
+def _claimed(row: OutboxMessage, until: datetime, using: str) -> QuerySet[OutboxMessage]:
+    """Return ``row`` as a queryset, if it is still pending with its attempts and
+    ``next_attempt_at`` as this worker left them (``until``): a later claim, or an operator's
+    retry, changes one of them, and then this worker's outcome must not overwrite theirs."""
+    from notifiedby.models import OutboxMessage
+
+    return OutboxMessage.objects.using(using).filter(
+        pk=row.pk, state=row.PENDING, attempts=row.attempts, next_attempt_at=until
     )
-    if ids is not None:
-        due = due.filter(pk__in=ids)
-    if connections[using].features.has_select_for_update_skip_locked:
-        due = due.select_for_update(skip_locked=True)
-    row: OutboxMessage | None = due.order_by("next_attempt_at", "pk").first()
-    return row
 
 
 def _send(row: OutboxMessage, client: NotifiedByClient, cipher: Any, policy: RetryPolicy) -> str:
     """Make one attempt at ``row`` and update it (unsaved); return the outcome's name."""
-    row.attempts += 1
     try:
         answer = send_email(
             client,
@@ -144,7 +227,7 @@ def _send(row: OutboxMessage, client: NotifiedByClient, cipher: Any, policy: Ret
             **decrypt(cipher, row.payload),
         )
     except NotifiedByConfigError:
-        raise  # every row would fail alike: the settings need fixing, not the row
+        raise  # not the row's fault: deliver() hands the row back
     except NotifiedByError as exc:
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if is_permanent(exc) or row.attempts >= policy.attempts_allowed():

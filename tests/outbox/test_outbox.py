@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 from types import SimpleNamespace
 from typing import Any
@@ -15,7 +16,8 @@ from django.utils import timezone
 
 from notifiedby.exceptions import NotifiedByConfigError
 from notifiedby.models import OutboxMessage
-from notifiedby.outbox import RetryPolicy, counts, deliver, generate_key, rotate_keys
+from notifiedby.outbox import RetryPolicy, counts, deliver, delivery, generate_key, rotate_keys
+from notifiedby.resources.email import send_email
 from notifiedby.sandbox import Sandbox
 from tests.outbox.conftest import KEY
 
@@ -101,6 +103,74 @@ def test_429_is_transient_and_attempts_run_out(outbox: Sandbox) -> None:
     assert OutboxMessage.objects.get().state == "failed"
 
 
+def test_an_attempt_cut_off_mid_send_counts_and_the_row_is_sent_again_after_the_lease(
+    outbox: Sandbox,
+) -> None:
+    send(["a@example.com"])
+    claim = delivery._claim(None, timedelta(seconds=60), 25, "default")  # then the worker dies
+    assert claim is not None
+    _, until = claim
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.attempts, row.next_attempt_at) == ("pending", 1, until)
+    assert "recorded no outcome" in row.last_error
+    assert deliver() == {}  # leased: no other worker takes it
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())  # the lease runs out
+    assert deliver() == {"sent": 1}
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.last_error) == ("sent", 2, "")
+    assert [e.idempotency_key for e in outbox.emails] == [row.idempotency_key]
+
+
+def test_a_row_whose_attempts_all_were_cut_off_is_failed_without_a_send(outbox: Sandbox) -> None:
+    send(["a@example.com"])
+    for _ in range(3):  # each worker that takes it dies mid-send; a zero lease ends at once
+        assert delivery._claim(None, timedelta(0), 3, "default") is not None
+    assert deliver(policy=RetryPolicy(max_attempts=3)) == {"failed": 1}
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.attempts) == ("failed", 3)
+    assert row.last_error.startswith("Gave up after 3 attempts; the last: Attempt 3 started")
+    assert outbox.requests == []
+
+
+def test_a_send_that_crashes_the_worker_counts_and_leases_the_row(
+    outbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send(["a@example.com"])
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the worker crashed")
+
+    monkeypatch.setattr(delivery, "send_email", crash)
+    with override_settings(NOTIFIEDBY_OUTBOX_LEASE="90"), pytest.raises(RuntimeError):
+        deliver()
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert 80 < (row.next_attempt_at - timezone.now()).total_seconds() <= 90
+
+
+def test_an_outcome_after_another_worker_took_the_row_is_not_recorded(
+    outbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send(["a@example.com"])
+
+    def slow_send(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        # The lease runs out mid-send and another worker claims the row.
+        OutboxMessage.objects.update(next_attempt_at=timezone.now())
+        delivery._claim(None, timedelta(seconds=60), 25, "default")
+        return send_email(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "send_email", slow_send)
+    assert deliver(limit=1) == {"expired": 1}
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.attempts) == ("pending", 2)  # as the second claim left it
+
+
+def test_an_invalid_lease_is_a_configuration_error(outbox: Sandbox) -> None:
+    lease = override_settings(NOTIFIEDBY_OUTBOX_LEASE="soon")
+    with lease, pytest.raises(NotifiedByConfigError, match="LEASE must be a positive number"):
+        deliver()
+
+
 def test_a_blocked_recipient_is_failed_not_retried(outbox: Sandbox) -> None:
     outbox.block("a@example.com")
     send(["a@example.com"])
@@ -118,6 +188,7 @@ def test_keys_rotate_first_encrypts_all_decrypt(outbox: Sandbox, leak_secrets: s
     assert bytes(OutboxMessage.objects.get().payload) != old_token
     with override_settings(NOTIFIEDBY_OUTBOX_KEYS=[KEY]), pytest.raises(NotifiedByConfigError):
         deliver()
+    assert OutboxMessage.objects.get().attempts == 0  # handed back: the row was not at fault
     with override_settings(NOTIFIEDBY_OUTBOX_KEYS=[new]):
         assert deliver() == {"sent": 1}
 

@@ -102,6 +102,15 @@ def _rows(database: str) -> list[tuple[Any, ...]]:
         return rows
 
 
+def _value(database: str, column: str) -> Any:
+    """Return ``column`` of the only outbox row."""
+    query = sql.SQL("SELECT {} FROM {}").format(
+        sql.Identifier(column), sql.Identifier("notifiedby_outboxmessage")
+    )
+    with _connect(database) as connection:
+        return connection.execute(query).fetchone()[0]
+
+
 def _sent(database: str) -> int:
     return sum(row[1] == "sent" for row in _rows(database))
 
@@ -210,28 +219,37 @@ def test_two_workers_drain_500_messages_without_duplicate_or_loss(
     assert min(shares) > 0, f"one worker did all the work: {shares}"
 
 
-def test_a_worker_killed_mid_send_leaves_its_message_to_be_sent_once(
+def test_a_worker_killed_mid_send_leaves_its_message_to_be_sent_once_after_the_lease(
     pg: dict[str, str], database: str, sandbox: Sandbox
 ) -> None:
-    _scenario("queue", {**pg, "NOTIFIEDBY_OUTBOX_DELIVERY": "workers"}, "1")
+    env = {**pg, "NOTIFIEDBY_OUTBOX_LEASE": "1"}
+    _scenario("queue", {**env, "NOTIFIEDBY_OUTBOX_DELIVERY": "workers"}, "1")
     # The server sends the email, then takes 5 s to answer: the kill lands in between.
     sandbox.inject_fault(latency=5, path="/v1/email/send/", after=True)
-    doomed = _start([*WORKER, "--once"], pg)
+    doomed = _start([*WORKER, "--once"], env)
     try:
         _wait_for(lambda: len(sandbox.emails) == 1, 20)
+        # The claim was committed before the send: nothing is held open while it waits.
+        assert _open_transactions(database) == 0
     finally:
         doomed.kill()
         doomed.communicate(timeout=10)
-    # The row was claimed in a transaction over the dead worker's connection; PostgreSQL
-    # rolls it back when the connection closes, so the row is pending and unlocked again.
-    _wait_for(lambda: _open_transactions(database) == 0, 10)
-    assert [row[1:3] for row in _rows(database)] == [("pending", 0)]
+    [(_, state, attempts, key, _)] = _rows(database)
+    assert (state, attempts) == ("pending", 1)  # the attempt is counted
+    lease_end = _value(database, "next_attempt_at")
+    sandbox.clear_faults()
 
-    assert "1 sent" in _run([*WORKER, "--once"], pg)
+    worker = _start([*WORKER, "--interval", "0.1"], env)
+    try:
+        _wait_for(lambda: _sent(database) == 1, 20)
+    finally:
+        worker.terminate()
+        worker.communicate(timeout=10)
 
-    [(_, state, attempts, key, email_id)] = _rows(database)
+    assert _value(database, "sent_at") >= lease_end  # taken again only after the lease
+    [(_, state, attempts, _, email_id)] = _rows(database)
     [email] = sandbox.emails
-    assert (state, attempts, email_id) == ("sent", 1, email.id)
+    assert (state, attempts, email_id) == ("sent", 2, email.id)
     sends = [r for r in sandbox.requests if r.path == "/v1/email/send/"]
     assert [r.headers["Idempotency-Key"] for r in sends] == [key, key]  # the repeat was replayed
 
