@@ -88,4 +88,6 @@ class Command(BaseCommand):
 
 
 def _summary(outcomes: Any) -> str:
-    return ", ".join(f"{outcomes[name]} {name}" for name in ("sent", "deferred", "failed"))
+    # "expired" is rare (an outcome that came after its lease), so it is shown only when seen.
+    names = ["sent", "deferred", "failed", *(["expired"] if outcomes["expired"] else [])]
+    return ", ".join(f"{outcomes[name]} {name}" for name in names)
