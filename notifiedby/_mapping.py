@@ -140,7 +140,10 @@ def unsupported_features(message: Any, *, from_email: str | None) -> Iterator[st
         yield f"header {name!r}"
     if from_email is not None and not _same_address(message.from_email, from_email):
         sender = _bare_address(message.from_email)
-        yield f"from_email {sender!r} (the account sends as {from_email})"
+        yield (
+            f"from_email {sender!r} (the API sends from the account's own sender, and "
+            f"NOTIFIEDBY_STRICT_FROM allows only DEFAULT_FROM_EMAIL, {from_email})"
+        )
     if message.content_subtype not in ("plain", "html"):
         yield f"a text/{message.content_subtype} body"
     has_html = message.content_subtype == "html"

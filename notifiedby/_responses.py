@@ -70,14 +70,21 @@ class Answer(Protocol):
     def content(self) -> bytes: ...
 
 
-def decode(answer: Answer, method: str, path: str, secrets: tuple[str, ...] = ()) -> Any:
+def decode(
+    answer: Answer,
+    method: str,
+    path: str,
+    secrets: tuple[str, ...] = (),
+    key_source: str | None = None,
+) -> Any:
     """Return the decoded JSON of a 2xx answer (None when empty), or raise its error.
 
-    ``secrets`` are scrubbed from any text put in an error, in case a server echoes them.
+    ``secrets`` are scrubbed from any text put in an error, in case a server echoes them;
+    ``key_source`` says where the API key came from, for the hint of a 401.
     """
     status = answer.status_code
     if not 200 <= status < 300:
-        raise api_error(answer, method, path, secrets)
+        raise api_error(answer, method, path, secrets, key_source)
     if status == 204 or not answer.content.strip():
         return None
     try:
@@ -93,7 +100,11 @@ def decode(answer: Answer, method: str, path: str, secrets: tuple[str, ...] = ()
 
 
 def api_error(
-    answer: Answer, method: str, path: str, secrets: tuple[str, ...] = ()
+    answer: Answer,
+    method: str,
+    path: str,
+    secrets: tuple[str, ...] = (),
+    key_source: str | None = None,
 ) -> NotifiedByAPIError:
     """Return the error for a non-2xx answer: its class from the status, its message from
     whatever the body holds."""
@@ -121,12 +132,14 @@ def api_error(
         return NotifiedByRateLimitError(
             message, retry_after=delay, daily_quota=daily, hint=hint, **options
         )
-    return cls(message, hint=_hint(status, method, answer.headers), **options)
+    return cls(message, hint=_hint(status, method, answer.headers, key_source), **options)
 
 
-def _hint(status: int, method: str, headers: Mapping[str, str]) -> str | None:
+def _hint(
+    status: int, method: str, headers: Mapping[str, str], key_source: str | None
+) -> str | None:
     if status == 401:
-        return "check the API key (NOTIFIEDBY_API_KEY)"
+        return "check the API key" + (f", which came from {key_source}" if key_source else "")
     if status == 403:
         return "the API key is wrong, or this feature is not enabled for your account"
     if 300 <= status < 400:

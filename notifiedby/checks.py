@@ -1,15 +1,19 @@
-"""System checks: the email backend has an API key; the base URL is not plain http://.
+"""System checks: every NotifiedBy setting and backend option has a usable value.
 
 ``notifiedby.E001``: a NotifiedBy email backend is configured but no API key is set.
 ``notifiedby.E002``: a NotifiedBy setting (or backend option) has an invalid value.
+``notifiedby.E003``: the outbox backend is configured but ``NOTIFIEDBY_OUTBOX_KEYS`` is not.
 ``notifiedby.W001``: the base URL is ``http://`` to a host that is not this machine.
+
+Each message names the setting or option and what is wrong with its value, never a key's
+value, and its hint says how to fix it.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,27 +21,146 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 from notifiedby._urls import is_loopback
-from notifiedby.conf import API_KEY, BASE_URL, DEFAULT_BASE_URL, get_setting, normalise_base_url
+from notifiedby.conf import (
+    API_KEY,
+    BASE_URL,
+    ENCRYPTION_KEY,
+    MAX_RETRIES,
+    TIMEOUT,
+    get_setting,
+    normalise_base_url,
+    to_bool,
+    to_key,
+    to_max_retries,
+    to_optional_key,
+    to_seconds,
+    to_timeout,
+)
 from notifiedby.exceptions import NotifiedByConfigError
 
 __all__ = ["check_settings"]
 
 
+class _Rule(NamedTuple):
+    """How to check one setting, and the backend option that stands in for it."""
+
+    setting: str
+    option: str | None
+    convert: Callable[[Any], Any]
+    #: How to fix a bad value.
+    hint: str
+    #: The check's id when a backend needs the setting and nothing sets it.
+    required: str | None = None
+
+
+_API_KEY_RULE = _Rule(
+    API_KEY,
+    "api_key",
+    to_key,
+    "Copy the key from your NotifiedBy account: one line, no spaces.",
+    required="notifiedby.E001",
+)
+#: The settings of every API client, checked whether or not a backend is configured.
+_CLIENT_RULES = (
+    _Rule(
+        BASE_URL,
+        "base_url",
+        normalise_base_url,
+        "Give the API's address, such as https://api.notifiedby.com.",
+    ),
+    _Rule(
+        ENCRYPTION_KEY,
+        "encryption_key",
+        to_optional_key,
+        "Give the encryption key as one string without spaces, or leave it unset.",
+    ),
+    _Rule(
+        TIMEOUT,
+        "timeout",
+        to_timeout,
+        "Give seconds: one positive number such as 10, or a (connect, read) pair such as (5, 30).",
+    ),
+    _Rule(
+        MAX_RETRIES,
+        "max_retries",
+        to_max_retries,
+        "Give a whole number such as 2 (the default); 0 turns retries off.",
+    ),
+)
+
+
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check every configured NotifiedBy mailer, and the SDK's own base URL."""
+    """Check each configured NotifiedBy mailer's key and options, then the settings."""
     messages: list[CheckMessage] = []
-    for where, options in _notifiedby_mailers():
-        messages += _check_api_key(where, options.get("api_key"))
-        if options.get("base_url") is not None:
-            messages += _check_base_url(f"{where} OPTIONS['base_url']", options["base_url"])
-    return messages + _check_base_url(BASE_URL, None)
+    rules = {rule.setting: rule for rule in _CLIENT_RULES}
+    for where, backend, options in _notifiedby_mailers():
+        mailer_rules = [_API_KEY_RULE, *_CLIENT_RULES, *_backend_rules()]
+        if getattr(backend, "needs_outbox_keys", False):
+            mailer_rules += _outbox_rules()
+        for rule in mailer_rules:
+            if rule.option is not None and options.get(rule.option) is not None:
+                label = f"{where} OPTIONS[{rule.option!r}]"
+                messages += _check_value(label, where, rule, options[rule.option])
+            elif rule.required is not None:
+                messages += _check_present(where, rule, rule.required)
+        rules.update((rule.setting, rule) for rule in mailer_rules)
+    for rule in rules.values():
+        messages += _check_setting(rule)
+    return messages
 
 
 register(check_settings, "notifiedby")
 
 
-def _notifiedby_mailers() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield (where it is configured, its options) for each backend that needs an API key."""
+def _backend_rules() -> list[_Rule]:
+    """Return the rules of the email backend's own settings (each a flag)."""
+    from notifiedby import backends
+
+    flags = (
+        backends.USE_ACCOUNT_TEMPLATE,
+        backends.IGNORE_UNSUPPORTED_FEATURES,
+        backends.IGNORE_RECIPIENTS_REFUSED,
+        backends.STRICT_FROM,
+    )
+    option = {name: name.removeprefix("NOTIFIEDBY_").lower() for name in flags}
+    return [_Rule(name, option[name], to_bool, "Set it to True or False.") for name in flags]
+
+
+def _outbox_rules() -> list[_Rule]:
+    """Return the rules of the outbox's settings."""
+    from notifiedby.outbox.backend import DELIVERIES, DELIVERY, to_delivery
+    from notifiedby.outbox.crypto import OUTBOX_KEYS, to_keys
+    from notifiedby.outbox.delivery import LEASE, MAX_ATTEMPTS
+
+    choices = ", ".join(map(repr, DELIVERIES))
+    return [
+        _Rule(DELIVERY, "delivery", to_delivery, f"Use one of {choices}, or leave it unset."),
+        _Rule(
+            MAX_ATTEMPTS,
+            None,
+            to_max_retries,
+            "Give a whole number of attempts, such as 25 (the default).",
+        ),
+        _Rule(
+            LEASE,
+            None,
+            to_seconds,
+            "Give seconds, more than the longest send can take, such as 300 (the default).",
+        ),
+        _Rule(
+            OUTBOX_KEYS,
+            None,
+            to_keys,
+            "Make a key with manage.py notifiedby_outbox --generate-key; in the environment, "
+            "separate the keys with commas.",
+            required="notifiedby.E003",
+        ),
+    ]
+
+
+def _notifiedby_mailers() -> Iterator[tuple[str, type[Any], dict[str, Any]]]:
+    """Yield (where it is configured, its class, its options) for each backend that needs
+    an API key."""
     if hasattr(settings, "MAILERS"):  # Django 6.1+
         entries = [
             (f"MAILERS[{alias!r}]", config.get("BACKEND", ""), config.get("OPTIONS", {}))
@@ -56,36 +179,45 @@ def _notifiedby_mailers() -> Iterator[tuple[str, dict[str, Any]]]:
         except ImportError:
             continue  # Django's own checks and the first send report that
         if getattr(backend, "needs_api_key", False):
-            yield where, options
+            yield where, backend, options
 
 
-def _check_api_key(where: str, api_key: Any) -> list[CheckMessage]:
+def _check_present(where: str, rule: _Rule, check_id: str) -> list[CheckMessage]:
+    """Report a setting that ``where`` needs but no setting or environment variable gives."""
+    if get_setting(rule.setting, default=None, convert=_as_is) is not None:
+        return []
+    option = f", or the backend's {rule.option} option" if rule.option else ""
+    return [
+        Error(
+            f"{where} sends email through NotifiedBy, but {rule.setting} is not set.",
+            hint=f"Set {rule.setting} in your settings or environment{option}. {rule.hint}",
+            obj=where,
+            id=check_id,
+        )
+    ]
+
+
+def _check_value(label: str, obj: str, rule: _Rule, value: Any) -> list[CheckMessage]:
+    """Check a backend option's value; ``label`` names it in the message."""
     try:
-        key = get_setting(API_KEY, api_key, default=None, convert=_present)
+        converted = rule.convert(value)
+    except ValueError as exc:
+        return [Error(f"{label} {exc}.", hint=rule.hint, obj=obj, id="notifiedby.E002")]
+    return _check_plain_http(obj, converted) if rule.setting == BASE_URL else []
+
+
+def _check_setting(rule: _Rule) -> list[CheckMessage]:
+    """Check a setting's value where the SDK finds it: Django setting, else environment."""
+    try:
+        value = get_setting(rule.setting, default=None, convert=rule.convert)
     except NotifiedByConfigError as exc:
-        return [Error(str(exc), obj=where, id="notifiedby.E002")]
-    if key is None:
-        return [
-            Error(
-                f"{where} sends email through NotifiedBy, but no API key is set.",
-                hint=f"Set {API_KEY} in your settings or environment, or the api_key option.",
-                obj=where,
-                id="notifiedby.E001",
-            )
-        ]
+        return [Error(str(exc), hint=rule.hint, obj=rule.setting, id="notifiedby.E002")]
+    if rule.setting == BASE_URL and value is not None:
+        return _check_plain_http(rule.setting, value)
     return []
 
 
-def _check_base_url(where: str, base_url: Any) -> list[CheckMessage]:
-    try:
-        url = get_setting(
-            BASE_URL,
-            base_url,
-            default=normalise_base_url(DEFAULT_BASE_URL),
-            convert=normalise_base_url,
-        )
-    except NotifiedByConfigError as exc:
-        return [Error(str(exc), obj=where, id="notifiedby.E002")]
+def _check_plain_http(where: str, url: str) -> list[CheckMessage]:
     parts = urlsplit(url)
     if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         return [
@@ -100,8 +232,5 @@ def _check_base_url(where: str, base_url: Any) -> list[CheckMessage]:
     return []
 
 
-def _present(value: Any) -> Any:
-    # The client checks the key's form when it is built; here a blank key counts as none.
-    if isinstance(value, str) and not value.strip():
-        raise ValueError("is empty")
+def _as_is(value: Any) -> Any:
     return value

@@ -303,7 +303,7 @@ class NotifiedByClient:
             raise NotifiedByValidationError(msg, method=method, path=rel_path) from exc
         response = self._send(session, prepared, rel_path, call_timeout)
         secrets = tuple(filter(None, (self.settings.api_key, self.settings.encryption_key)))
-        return _responses.decode(response, method, rel_path, secrets)
+        return _responses.decode(response, method, rel_path, secrets, self.settings.api_key_source)
 
     def _send(
         self,

@@ -39,13 +39,18 @@ __all__ = [
     "TIMEOUT",
     "UNSET",
     "ClientSettings",
+    "Source",
     "TimeoutArg",
+    "find_setting",
     "get_setting",
     "mask_secret",
     "normalise_base_url",
     "resolve_client_settings",
+    "source_text",
     "to_bool",
+    "to_key",
     "to_max_retries",
+    "to_optional_key",
     "to_seconds",
     "to_timeout",
 ]
@@ -64,6 +69,8 @@ DEFAULT_MAX_RETRIES: Final[int] = 2
 
 #: A timeout as callers give it: one number for both phases, or a (connect, read) pair.
 TimeoutArg = float | tuple[float, float]
+#: Where a setting's value came from.
+Source = Literal["argument", "django", "environment", "default"]
 
 T = TypeVar("T")
 
@@ -104,13 +111,17 @@ class ClientSettings:
     encryption_key: str | None = attrs.field(repr=_repr_secret)
     timeout: tuple[float, float]
     max_retries: int
+    #: Where the API key came from, in words, for the hint of a 401 ("the Django setting ...").
+    api_key_source: str
 
 
 # --- Converters: each takes a raw value (any type from Django, str from the environment),
 # --- returns the typed value or raises ValueError with a sentence fragment. --------------
 
 
-def _to_key(value: Any) -> str:
+def to_key(value: Any) -> str:
+    """Return an API or encryption key: a non-empty string of printable ASCII, no spaces
+    (surrounding white space removed). Errors never repeat the key."""
     if not isinstance(value, str):
         raise ValueError(f"must be a string, not {type(value).__name__}")
     key = value.strip()  # a trailing newline from a secrets file is a common accident
@@ -121,11 +132,12 @@ def _to_key(value: Any) -> str:
     return key
 
 
-def _to_optional_key(value: Any) -> str | None:
-    # An explicitly empty encryption key means "no encryption key", overriding lower levels.
+def to_optional_key(value: Any) -> str | None:
+    """Return a key as :func:`to_key` does, or None for an empty string ("no key", which
+    overrides a key configured at a lower level)."""
     if isinstance(value, str) and not value.strip():
         return None
-    return _to_key(value)
+    return to_key(value)
 
 
 def _to_seconds(value: Any) -> float:
@@ -229,31 +241,61 @@ def get_setting(
     Raise NotifiedByConfigError when a value is invalid, or when nothing gives a value and
     there is no default.
     """
+    found, _ = find_setting(
+        name,
+        value,
+        default=default,
+        convert=convert,
+        django_settings=django_settings,
+        environ=environ,
+    )
+    return found
+
+
+def find_setting(
+    name: str,
+    value: Any = None,
+    *,
+    default: T | Literal[_Unset.UNSET] = UNSET,
+    convert: Callable[[Any], T],
+    django_settings: Any = UNSET,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[T, Source]:
+    """Return setting ``name`` as :func:`get_setting` does, and where it came from."""
     if django_settings is UNSET:
         django_settings = _django_settings()
     env = os.environ if environ is None else environ
-    candidates = [
-        (value, f"The {_argument_name(name)} argument"),
-        (
-            None if django_settings is None else getattr(django_settings, name, None),
-            f"The Django setting {name}",
-        ),
-        (env.get(name) or None, f"The environment variable {name}"),
+    candidates: list[tuple[Any, Source]] = [
+        (value, "argument"),
+        (None if django_settings is None else getattr(django_settings, name, None), "django"),
+        (env.get(name) or None, "environment"),
     ]
     for raw, source in candidates:
         if raw is None:
             continue
         try:
-            return convert(raw)
+            return convert(raw), source
         except ValueError as exc:
-            raise NotifiedByConfigError(f"{source} {exc}.") from None
+            where = source_text(name, source)
+            raise NotifiedByConfigError(f"{where[0].upper()}{where[1:]} {exc}.") from None
     if default is UNSET:
         msg = (
             f"{name} is not set. Pass {_argument_name(name)}=..., set {name} in your Django "
             f"settings, or set the {name} environment variable."
         )
         raise NotifiedByConfigError(msg)
-    return default
+    return default, "default"
+
+
+def source_text(name: str, source: Source) -> str:
+    """Return where setting ``name`` came from, in words: ``"the Django setting NAME"``."""
+    if source == "argument":
+        return f"the {_argument_name(name)} argument"
+    if source == "django":
+        return f"the Django setting {name}"
+    if source == "environment":
+        return f"the environment variable {name}"
+    return "the default"
 
 
 def _argument_name(name: str) -> str:
@@ -274,8 +316,9 @@ def resolve_client_settings(
     if django_settings is UNSET:
         django_settings = _django_settings()
     where: dict[str, Any] = {"django_settings": django_settings, "environ": environ}
+    key, key_source = find_setting(API_KEY, api_key, convert=to_key, **where)
     return ClientSettings(
-        api_key=get_setting(API_KEY, api_key, convert=_to_key, **where),
+        api_key=key,
         base_url=get_setting(
             BASE_URL,
             base_url,
@@ -284,10 +327,16 @@ def resolve_client_settings(
             **where,
         ),
         encryption_key=get_setting(
-            ENCRYPTION_KEY, encryption_key, default=None, convert=_to_optional_key, **where
+            ENCRYPTION_KEY, encryption_key, default=None, convert=to_optional_key, **where
         ),
         timeout=get_setting(TIMEOUT, timeout, default=DEFAULT_TIMEOUT, convert=to_timeout, **where),
         max_retries=get_setting(
             MAX_RETRIES, max_retries, default=DEFAULT_MAX_RETRIES, convert=to_max_retries, **where
+        ),
+        # An email backend passes its api_key option to the client as this argument.
+        api_key_source=(
+            "the api_key argument or email backend option"
+            if key_source == "argument"
+            else source_text(API_KEY, key_source)
         ),
     )

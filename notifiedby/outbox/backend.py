@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from django.db import transaction
 
@@ -44,6 +44,9 @@ class OutboxEmailBackend(NotifiedByEmailBackend):
     ``queued``; delivery keeps the message's Idempotency-Key per address. Delivery uses the
     client from the settings, since a worker can't know a per-backend ``api_key``.
     """
+
+    #: Whether the system checks should require ``NOTIFIEDBY_OUTBOX_KEYS``.
+    needs_outbox_keys: ClassVar[bool] = True
 
     def __init__(
         self,

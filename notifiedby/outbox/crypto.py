@@ -17,12 +17,14 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from notifiedby.conf import get_setting
 from notifiedby.exceptions import NotifiedByConfigError
 
-__all__ = ["OUTBOX_KEYS", "decrypt", "encrypt", "generate_key", "load_keys"]
+__all__ = ["OUTBOX_KEYS", "decrypt", "encrypt", "generate_key", "load_keys", "to_keys"]
 
 OUTBOX_KEYS: Final = "NOTIFIEDBY_OUTBOX_KEYS"
 
 
-def _to_keys(value: Any) -> list[str]:
+def to_keys(value: Any) -> list[str]:
+    """Return the keys of a list, or of a comma-separated string; ValueError when one is
+    not a Fernet key (naming its position, never the key)."""
     keys = value.split(",") if isinstance(value, str) else value
     if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
         raise ValueError("must be a list of Fernet keys (strings)")
@@ -43,7 +45,7 @@ def _to_keys(value: Any) -> list[str]:
 
 def load_keys(keys: list[str] | None = None) -> MultiFernet:
     """Return the cipher for ``keys``, or for the ``NOTIFIEDBY_OUTBOX_KEYS`` setting."""
-    return MultiFernet([Fernet(key) for key in get_setting(OUTBOX_KEYS, keys, convert=_to_keys)])
+    return MultiFernet([Fernet(key) for key in get_setting(OUTBOX_KEYS, keys, convert=to_keys)])
 
 
 def generate_key() -> str:

@@ -191,8 +191,24 @@ def test_real_wrong_key_is_an_auth_error(make_client: MakeClient) -> None:
         client.get("/email/list/")
 
     assert caught.value.status_code == 401
-    assert "NOTIFIEDBY_API_KEY" in str(caught.value)
+    assert caught.value.hint == (
+        "check the API key, which came from the api_key argument or email backend option"
+    )
     assert "sbx_wrong_key" not in str(caught.value)
+
+
+def test_the_401_hint_names_the_environment_variable_the_key_came_from(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTIFIEDBY_API_KEY", "sbx_wrong_key_000000000000")
+    client = make_client(api_key=None)
+
+    with pytest.raises(NotifiedByAuthError) as caught:
+        client.get("/email/list/")
+
+    assert caught.value.hint == (
+        "check the API key, which came from the environment variable NOTIFIEDBY_API_KEY"
+    )
 
 
 def test_real_not_found(client: NotifiedByClient) -> None:

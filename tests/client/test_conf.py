@@ -42,6 +42,7 @@ def test_defaults_apply_when_only_the_key_is_given() -> None:
         encryption_key=None,
         timeout=DEFAULT_TIMEOUT,
         max_retries=DEFAULT_MAX_RETRIES,
+        api_key_source="the api_key argument or email backend option",
     )
     assert DEFAULT_TIMEOUT == (5.0, 30.0)
 
@@ -89,6 +90,7 @@ def test_every_setting_comes_from_the_environment_as_strings() -> None:
         encryption_key="env-enc",
         timeout=(2.5, 40.0),
         max_retries=0,
+        api_key_source="the environment variable NOTIFIEDBY_API_KEY",
     )
 
 

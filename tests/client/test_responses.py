@@ -145,8 +145,12 @@ def test_a_server_error_on_a_post_hints_that_it_may_have_been_acted_on() -> None
     assert "may have been acted on" in str(error_for(500, {"detail": "boom"}))
 
 
-def test_auth_errors_point_at_the_key_setting() -> None:
-    assert "NOTIFIEDBY_API_KEY" in str(error_for(401, {"detail": "Invalid key."}))
+def test_auth_errors_point_at_where_the_key_came_from() -> None:
+    refused = answer(401, {"detail": "Invalid key."})
+    error = _responses.api_error(refused, "GET", "/x/", (), "the Django setting NOTIFIEDBY_API_KEY")
+
+    assert error.hint == "check the API key, which came from the Django setting NOTIFIEDBY_API_KEY"
+    assert error_for(401, {"detail": "Invalid key."}).hint == "check the API key"
 
 
 def test_secrets_echoed_by_a_server_are_scrubbed() -> None:

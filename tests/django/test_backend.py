@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from notifiedby import NotifiedByClient, NotifiedByEmailBackend, send_email_via_api
 from notifiedby.exceptions import (
+    NotifiedByAuthError,
     NotifiedByConfigError,
     NotifiedByConnectionError,
     NotifiedByRecipientsRefused,
@@ -99,6 +100,15 @@ def test_encryption_key_and_timeout_options(mail_sandbox: Sandbox) -> None:
     backend.send_messages([message()])
     assert mail_sandbox.emails[0].encrypted is True
     assert backend.create_client().timeout == (7.0, 7.0)
+
+
+def test_a_refused_api_key_option_is_named_in_the_hint(mail_sandbox: Sandbox) -> None:
+    backend = configured_backend(api_key="tenant-key-refused-0123456789")
+    with pytest.raises(NotifiedByAuthError) as caught:
+        backend.send_messages([message()])
+    assert caught.value.hint == (
+        "check the API key, which came from the api_key argument or email backend option"
+    )
 
 
 @pytest.mark.skipif(not HAS_MAILERS, reason="MAILERS is new in Django 6.1")

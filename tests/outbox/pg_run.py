@@ -64,6 +64,7 @@ def admin() -> dict[str, Any]:
     from notifiedby.models import OutboxMessage
 
     _send("listed@example.com")
+    OutboxMessage.objects.update(last_error="NotifiedByServerError: " + "overloaded " * 20)
     client = Client()
     client.force_login(User.objects.create_superuser("admin", "admin@example.com", "unused"))
     base = "/admin/notifiedby/outboxmessage/"

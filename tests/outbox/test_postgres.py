@@ -261,3 +261,8 @@ def test_the_admin_lists_the_outbox_without_content(pg: dict[str, str]) -> None:
         assert "listed@example.com" in page["html"]
         assert SECRET_BODY not in page["html"]
         assert "gAAAAA" not in page["html"]  # nor the encrypted token (a Fernet token's start)
+    # The list shows the start of the last error; the change page shows all of it.
+    assert "last error" in pages["changelist"]["html"].lower()
+    assert "NotifiedByServerError: overloaded" in pages["changelist"]["html"]
+    assert "overloaded " * 20 not in pages["changelist"]["html"]
+    assert ("overloaded " * 20).strip() in pages["change"]["html"]

@@ -141,9 +141,10 @@ class Command(BaseCommand):
         if summary.failed > FAILURES_SHOWN:
             self.stderr.write(f"  ... and {summary.failed - FAILURES_SHOWN} more.")
         if summary.failed:
+            # Not a hint to --resume: it starts after the last user tried, failed ones too.
             raise CommandError(
-                f"{summary.failed} recipients failed; fix them and run again "
-                f"(--resume {checkpoint} skips the users already done)."
+                f"{summary.failed} recipients failed; fix them and run again (upserts are safe "
+                "to repeat)."
             )
         checkpoint.unlink(missing_ok=True)  # finished: nothing left to resume
 
