@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from notifiedby.resources import Email, Recipient, Subscription, SubscriptionQuerySet
     from notifiedby.resources.base import Resource
 
-__all__ = ["add_api_commands"]
+__all__ = ["API_OPTION_DEFAULTS", "add_api_commands", "add_api_options"]
 
 M = TypeVar("M", bound="Resource")
 
@@ -102,11 +102,12 @@ def _show_subscription(sub: Subscription, as_json: bool) -> None:
     )
 
 
-def _show_answer(answer: dict[str, Any], key: str, as_json: bool) -> None:
-    """Print an API answer: its ``key`` sentence for people, the whole of it for scripts."""
-    if as_json:
+def _show_answer(answer: dict[str, Any], key: str, args: argparse.Namespace) -> None:
+    """Print an API answer: its ``key`` sentence for people, all of it with ``--json``, and
+    nothing with ``--quiet``."""
+    if args.json:
         print_json(answer)
-    else:
+    elif not args.quiet:
         print(answer.get(key) or "Done.")
 
 
@@ -121,7 +122,7 @@ def _check(client: NotifiedByClient, args: argparse.Namespace) -> None:
     elapsed_ms = round((time.monotonic() - started) * 1000)
     if args.json:
         print_json({"ok": True, "base_url": client.base_url, "elapsed_ms": elapsed_ms})
-    else:
+    elif not args.quiet:
         print(f"OK: {client.base_url} accepted the API key ({elapsed_ms} ms).")
 
 
@@ -151,20 +152,21 @@ def _recipients_create(client: NotifiedByClient, args: argparse.Namespace) -> No
     recipient = Recipient.objects.using(client).create(
         email=args.email, first_name=args.first_name, last_name=args.last_name, flags=args.flag
     )
-    _show_recipient(recipient, args.json)
+    if not args.quiet:
+        _show_recipient(recipient, args.json)
 
 
 def _flags_add(client: NotifiedByClient, args: argparse.Namespace) -> None:
     from notifiedby.functions import set_recipient_flags
 
-    _show_answer(set_recipient_flags(args.email, args.flags, client=client), "message", args.json)
+    _show_answer(set_recipient_flags(args.email, args.flags, client=client), "message", args)
 
 
 def _flags_remove(client: NotifiedByClient, args: argparse.Namespace) -> None:
     from notifiedby.functions import clear_recipient_flags
 
     answer = clear_recipient_flags(args.email, args.flags, client=client)
-    _show_answer(answer, "message", args.json)
+    _show_answer(answer, "message", args)
 
 
 def _subscribe(client: NotifiedByClient, args: argparse.Namespace) -> None:
@@ -174,14 +176,17 @@ def _subscribe(client: NotifiedByClient, args: argparse.Namespace) -> None:
     sub = flow.subscribe(
         args.email, first_name=args.first_name, last_name=args.last_name, flags=args.flag
     )
-    _show_subscription(sub, args.json)
+    if args.quiet:
+        print(sub.id)
+    else:
+        _show_subscription(sub, args.json)
 
 
 def _unsubscribe(client: NotifiedByClient, args: argparse.Namespace) -> None:
     from notifiedby.functions import unsubscribe_from_flow
 
     answer = unsubscribe_from_flow(args.flow_trigger, args.email, client=client)
-    _show_answer(answer, "detail", args.json)
+    _show_answer(answer, "detail", args)
 
 
 def _subscriptions_query(
@@ -226,7 +231,7 @@ def _subscriptions_delete(client: NotifiedByClient, args: argparse.Namespace) ->
         raise NotifiedByNotFoundError("No subscription matches.")
     if args.json:
         print_json({"deleted": deleted})
-    else:
+    elif not args.quiet:
         print(f"Deleted {deleted} subscription{'s' * (deleted != 1)}.")
 
 
@@ -265,8 +270,10 @@ def _emails_status(client: NotifiedByClient, args: argparse.Namespace) -> None:
     status = get_delivery_status(args.id, client=client)
     if args.json:
         print_json(status)
-        return
-    print_record([("Id", status.get("id")), ("Status", status.get("status"))])
+    elif args.quiet:
+        print(status.get("status"))
+    else:
+        print_record([("Id", status.get("id")), ("Status", status.get("status"))])
 
 
 def _emails_send(client: NotifiedByClient, args: argparse.Namespace) -> None:
@@ -284,6 +291,8 @@ def _emails_send(client: NotifiedByClient, args: argparse.Namespace) -> None:
     )
     if args.json:
         print_json({"id": email.id, "recipient": email.recipient, "subject": email.subject})
+    elif args.quiet:
+        print(email.id)
     else:
         print(f"Sent {email.id} to {email.recipient}.")
 
@@ -299,22 +308,48 @@ class _RefuseKey(argparse.Action):
         parser.error("--api-key is not accepted; set NOTIFIEDBY_API_KEY or use --api-key-file")
 
 
-def _common_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    common.add_argument("--api-key", nargs="?", action=_RefuseKey, help=argparse.SUPPRESS)
-    common.add_argument("--json", action="store_true", help="print JSON for scripts")
-    common.add_argument(
+#: The options of every API command, by destination, with their defaults.
+API_OPTION_DEFAULTS: dict[str, Any] = {
+    "json": False,
+    "api_key_file": None,
+    "base_url": None,
+    "verbose": False,
+}
+
+
+def add_api_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Add the options of every API command, which go before or after the command's name.
+
+    Only the top parser (``top``) holds their defaults: the copies in the commands' parsers
+    default to SUPPRESS, so that a command's parser doesn't reset a value given before it.
+    """
+    defaults = API_OPTION_DEFAULTS if top else dict.fromkeys(API_OPTION_DEFAULTS, argparse.SUPPRESS)
+    where = parser.add_argument_group("options of the API commands") if top else parser
+    where.add_argument(
+        "--api-key", nargs="?", action=_RefuseKey, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    where.add_argument(
+        "--json", action="store_true", default=defaults["json"], help="print JSON for scripts"
+    )
+    where.add_argument(
         "--api-key-file",
         metavar="PATH",
+        default=defaults["api_key_file"],
         help="read the API key from this file ('-': standard input) instead of NOTIFIEDBY_API_KEY",
     )
-    common.add_argument(
-        "--base-url", metavar="URL", help="the API server (default: NOTIFIEDBY_BASE_URL)"
+    where.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=defaults["base_url"],
+        help="the API server (default: NOTIFIEDBY_BASE_URL)",
     )
-    common.add_argument(
-        "-v", "--verbose", action="store_true", help="log each request to standard error"
+    where.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=defaults["verbose"],
+        help="log each request to standard error",
     )
-    return common
 
 
 def _person_options(parser: argparse.ArgumentParser) -> None:
@@ -323,27 +358,35 @@ def _person_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flag", action="append", metavar="FLAG", help="a flag (repeatable)")
 
 
+#: The ``--quiet`` help of the commands that print nothing with it.
+_SILENT = "print nothing; the exit code tells"
+
+
+def _quiet_option(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help=text)
+
+
 def _limit_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=_nonnegative, metavar="N", help="show at most N")
 
 
 def add_api_commands(commands: Any) -> None:
     """Add the API commands to ``commands``, the top parser's subparsers."""
-    parents = [_common_options()]
 
     def command(group: Any, name: str, handler: Handler, text: str) -> argparse.ArgumentParser:
         # No abbreviations: "--api-key KEY" must never be read as "--api-key-file KEY".
-        parser: argparse.ArgumentParser = group.add_parser(
-            name, parents=parents, help=text, allow_abbrev=False
-        )
+        parser: argparse.ArgumentParser = group.add_parser(name, help=text, allow_abbrev=False)
+        add_api_options(parser)
         parser.set_defaults(run=runner(handler))
         return parser
 
     def group(name: str, text: str) -> Any:
-        parser = commands.add_parser(name, help=text)
+        parser = commands.add_parser(name, help=text, allow_abbrev=False)
+        add_api_options(parser)
         return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    command(commands, "check", _check, "check the API key and that the API answers")
+    check = command(commands, "check", _check, "check the API key and that the API answers")
+    _quiet_option(check, _SILENT)
 
     recipients = group("recipients", "list, show and create recipients")
     listing = command(recipients, "list", _recipients_list, "list recipients")
@@ -353,6 +396,7 @@ def add_api_commands(commands: Any) -> None:
     create = command(recipients, "create", _recipients_create, "create or update a recipient")
     create.add_argument("email")
     _person_options(create)
+    _quiet_option(create, _SILENT)
 
     flags = group("flags", "set and clear a recipient's flags")
     for name, handler, text in (
@@ -362,6 +406,7 @@ def add_api_commands(commands: Any) -> None:
         parser = command(flags, name, handler, text)
         parser.add_argument("email")
         parser.add_argument("flags", nargs="+", metavar="FLAG")
+        _quiet_option(parser, _SILENT)
 
     subscribe = command(commands, "subscribe", _subscribe, "subscribe a recipient to a flow")
     unsubscribe = command(commands, "unsubscribe", _unsubscribe, "cancel a flow subscription")
@@ -369,6 +414,8 @@ def add_api_commands(commands: Any) -> None:
         parser.add_argument("flow_trigger", metavar="FLOW_TRIGGER")
         parser.add_argument("email")
     _person_options(subscribe)
+    _quiet_option(subscribe, "print only the new subscription's id")
+    _quiet_option(unsubscribe, _SILENT)
 
     subscriptions = group("subscriptions", "list and delete flow subscriptions")
     listing = command(subscriptions, "list", _subscriptions_list, "list subscriptions")
@@ -380,8 +427,9 @@ def add_api_commands(commands: Any) -> None:
     _limit_option(listing)
     delete.add_argument("--all", action="store_true", help="delete every subscription")
     delete.set_defaults(status=None)  # delete by pair: the API has no status filter
+    _quiet_option(delete, _SILENT)
 
-    emails = group("emails", "list, show, follow and send emails")
+    emails = group("emails", "list, show and send emails, and read their delivery status")
     listing = command(emails, "list", _emails_list, "list sent emails, newest first")
     listing.add_argument("--recipient", metavar="EMAIL", help="only those sent to this address")
     _limit_option(listing)
@@ -389,7 +437,9 @@ def add_api_commands(commands: Any) -> None:
     which = show.add_mutually_exclusive_group(required=True)
     which.add_argument("id", nargs="?", help="the email's id")
     which.add_argument("--latest", metavar="EMAIL", help="the latest email to this address")
-    command(emails, "status", _emails_status, "show an email's delivery status").add_argument("id")
+    status = command(emails, "status", _emails_status, "show an email's delivery status")
+    status.add_argument("id")
+    _quiet_option(status, "print only the status (pending, delivered, bounced...)")
     send = command(emails, "send", _emails_send, "send one email")
     send.add_argument("--to", required=True, metavar="EMAIL")
     send.add_argument("--subject", required=True)
@@ -398,3 +448,4 @@ def add_api_commands(commands: Any) -> None:
     body.add_argument("--body-file", metavar="PATH", help="read the HTML body ('-': stdin)")
     send.add_argument("--plain-body", metavar="TEXT", help="the plain-text alternative")
     _person_options(send)
+    _quiet_option(send, "print only the new email's id")

@@ -7,10 +7,18 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, TextIO, TypeVar
 
-__all__ = ["Progress", "cell", "one_line", "print_json", "print_record", "print_table"]
+__all__ = [
+    "Progress",
+    "cell",
+    "one_line",
+    "print_json",
+    "print_record",
+    "print_table",
+    "timestamp",
+]
 
 T = TypeVar("T")
 
@@ -30,12 +38,17 @@ def cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, (list, tuple)):
         return ",".join(cell(item) for item in value) or "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     return one_line(str(value))
+
+
+def timestamp(value: datetime | None) -> str:
+    """Return a time as people read it, to the minute in UTC: ``2026-12-01 17:20 UTC``."""
+    return "-" if value is None else f"{cell(value)} UTC"
 
 
 def print_table(

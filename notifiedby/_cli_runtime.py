@@ -90,8 +90,10 @@ def read_text(path: str, what: str) -> str:
 
 
 def _make_client(args: argparse.Namespace) -> NotifiedByClient:
+    import attrs
+
     from notifiedby.client import NotifiedByClient
-    from notifiedby.conf import API_KEY, get_setting
+    from notifiedby.conf import API_KEY, get_setting, resolve_client_settings
 
     api_key = None
     if args.api_key_file is not None:
@@ -101,7 +103,12 @@ def _make_client(args: argparse.Namespace) -> NotifiedByClient:
     elif get_setting(API_KEY, default=None, convert=str) is None:
         # The resolver's own message speaks of api_key=..., which a shell user can't pass.
         raise NotifiedByConfigError(f"No API key: set {API_KEY} or pass --api-key-file PATH.")
-    return NotifiedByClient(api_key=api_key, base_url=args.base_url)
+    if api_key is None:
+        return NotifiedByClient(base_url=args.base_url)
+    settings = resolve_client_settings(api_key, args.base_url)
+    # The resolver can only say "the api_key argument"; a 401's hint should name the file.
+    source = f"the file {args.api_key_file} (--api-key-file)"
+    return NotifiedByClient.from_settings(attrs.evolve(settings, api_key_source=source))
 
 
 @contextlib.contextmanager
@@ -144,6 +151,8 @@ def runner(handler: Handler) -> Callable[[argparse.Namespace], int]:
     """Wrap a command: set up logging and warnings, build the client, run, close it."""
 
     def run(args: argparse.Namespace) -> int:
+        if args.json and getattr(args, "quiet", False):  # only some commands have --quiet
+            raise NotifiedByConfigError("--json and --quiet ask for two outputs; give one.")
         with warnings.catch_warnings(), _logging(args.verbose):
             warnings.showwarning = _show_warning  # catch_warnings puts the original back
             with _make_client(args) as client:

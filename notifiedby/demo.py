@@ -24,6 +24,7 @@ from notifiedby import (
     subscribe_to_flow,
     unsubscribe_from_flow,
 )
+from notifiedby._cli_format import timestamp
 from notifiedby.exceptions import NotifiedByRecipientBlocked
 
 # --- The documentation's complete example, as written ------------------------------------
@@ -107,7 +108,8 @@ def orm_tour(client: NotifiedByClient) -> None:
     heading("Flows are handles (the API can't read them); subscribing returns a Subscription")
     welcome = Flow.objects.get(trigger="WELCOME_SIGNUP")
     sub = welcome.subscribe(alice)
-    print(f"   {sub!r}: id {sub.id}, {sub.flow_name!r}, next step due {sub.next_send_date}")
+    due = timestamp(sub.next_send_date)
+    print(f"   {sub!r}: id {sub.id}, {sub.flow_name!r}, next step due {due}")
     alice.subscribe("PREMIUM_ONBOARDING")
     print(f"   alice's subscriptions: {list(alice.subscriptions)}")
 
@@ -131,9 +133,7 @@ def orm_tour(client: NotifiedByClient) -> None:
     except NotifiedByRecipientBlocked as exc:
         print(f"   blocked: {exc}")
     for email in Email.objects.filter(recipient="alice@example.com")[:10]:
-        print(
-            f"   {email.created_on:%H:%M:%S} {email.subject!r} to {email.recipient} (id {email.id})"
-        )
+        print(f"   {timestamp(email.created_on)} {email.subject!r} to {email.recipient}")
     latest = Email.objects.latest(recipient="alice@example.com")
     print(f"   latest to alice: {latest.subject!r}, body {latest.body!r}")
 

@@ -99,13 +99,21 @@ class ModelIterable(Generic[M]):
     def page(self, number: int, page_size: int | None) -> Page[M]:
         """Read one page as the server cuts them, keeping only the matching objects."""
         if self.queryset._empty:
-            return Page(count=0, next=None, previous=None, results=[])
+            if number > 1:  # as a server answers for a page past the end
+                raise NotifiedByNotFoundError("Invalid page.")
+            return Page(number=1, count=0, next=None, previous=None, results=[])
         page = self._read(number, page_size, missing_ok=False)
         assert page is not None
         if page.bare and number > 1:
             raise NotifiedByNotFoundError("Invalid page.", status_code=404)
         results = [obj for obj in self._build(page.rows) if self._matches(obj)]
-        return Page(count=page.count, next=page.next, previous=page.previous, results=results)
+        return Page(
+            number=number,
+            count=page.count,
+            next=page.next,
+            previous=page.previous,
+            results=results,
+        )
 
     def _positional(self, low: int, limit: int | None) -> Iterator[M]:
         """Jump to the page holding item ``low``, trusting the server's positions."""

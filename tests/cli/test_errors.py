@@ -82,6 +82,17 @@ def test_key_from_a_file(
     assert result.code == 0  # the file wins over the environment
 
 
+def test_a_refused_key_from_a_file_names_the_file(run: Any, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("a-wrong-key\n")
+
+    result = run("check", "--api-key-file", str(key_file))
+
+    assert_one_line_error(result, 5)
+    assert f"came from the file {key_file} (--api-key-file)" in result.err
+    assert "a-wrong-key" not in result.err
+
+
 @pytest.mark.parametrize("content", [None, "  \n"])
 def test_unreadable_or_empty_key_file_exits_2(
     run: Any, tmp_path: Path, content: str | None
