@@ -16,6 +16,7 @@ from benchmarks.cases import (
     bench_call_overhead,
     bench_import,
     bench_pagination,
+    bench_pytest_startup,
 )
 from notifiedby import NotifiedByClient, __version__
 from notifiedby.sandbox import Sandbox
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += bench_backend(sandbox, sizes["messages"])
     figures += bench_bulk(sizes["bulk"], concurrency=16, latency=0.02)
     figures += bench_import(sizes["imports"])
+    figures += bench_pytest_startup(sizes["imports"])
     elapsed = time.perf_counter() - started
     print(table(figures))
     print(f"\n{len(figures)} figures in {elapsed:.0f} s")

@@ -1,4 +1,4 @@
-"""The five measurements: each runs the SDK and its baseline in the same process and run."""
+"""The six measurements: each runs the SDK and its baseline in the same process and run."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import multiprocessing
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 import uuid
@@ -27,6 +28,7 @@ __all__ = [
     "bench_call_overhead",
     "bench_import",
     "bench_pagination",
+    "bench_pytest_startup",
 ]
 
 MB = 1024 * 1024
@@ -303,4 +305,52 @@ def bench_import(runs: int) -> list[Figure]:
             detail=f"from notifiedby import NotifiedByClient, Recipient: {ms['resources']:.1f} ms "
             "(requests, attrs and a little of Django)",
         ),
+    ]
+
+
+def _pytest_seconds(folder: str, *options: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(  # noqa: S603  # our own interpreter and fixed arguments
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def bench_pytest_startup(runs: int) -> list[Figure]:
+    """What the registered pytest plugin adds to a pytest run that doesn't use it."""
+    added: list[float] = []
+    loading: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        with open(f"{folder}/test_one.py", "w") as file:
+            file.write("def test_one():\n    pass\n")
+        _pytest_seconds(folder)  # warm the disk caches for both legs
+        for _ in range(runs):  # interleaved and paired: each round's difference is one sample
+            without = _pytest_seconds(folder, "-p", "no:notifiedby")
+            added.append(_pytest_seconds(folder) - without)
+            # The same cost without the noise of two whole pytest runs: importing the plugin
+            # module into an interpreter that has pytest loaded, as the entry point does.
+            loading.append(
+                _import_seconds(
+                    "import pytest; t = time.perf_counter(); "
+                    "import notifiedby.testing.pytest_plugin"
+                )
+            )
+    ms = sorted(value * 1000 for value in loading)
+    whole = sorted(value * 1000 for value in added)
+    median = statistics.median(ms)
+    return [
+        Figure(
+            name="pytest start-up, plugin registered",
+            value=round(median, 1),
+            unit="ms added",
+            target="< 20 ms",
+            met=median < 20,
+            detail=f"loading the plugin after pytest: median of {runs} {median:.1f} ms "
+            f"(range {ms[0]:.1f} to {ms[-1]:.1f}); a whole one-test run with vs without "
+            f"-p no:notifiedby: median {statistics.median(whole):.1f} ms "
+            f"(range {whole[0]:.0f} to {whole[-1]:.0f}, two ~0.5 s processes)",
+        )
     ]

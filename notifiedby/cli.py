@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from notifiedby._cli_commands import add_api_commands
+from notifiedby._cli_commands import API_OPTION_DEFAULTS, add_api_commands, add_api_options
 from notifiedby._cli_format import one_line
 from notifiedby._cli_runtime import EXIT_INTERRUPTED, exit_code
 from notifiedby._version import __version__
@@ -24,6 +24,20 @@ def _sandbox(args: argparse.Namespace) -> int:
     from notifiedby.sandbox import Sandbox
 
     keys = args.api_key or [key for key in [os.environ.get("NOTIFIEDBY_SANDBOX_API_KEY")] if key]
+    # Read from the environment by name, never from the command line, where `ps` shows it.
+    encryption_keys = [os.environ.get(name, "") for name in args.encryption_key_env or []]
+    if not all(encryption_keys):
+        empty = [
+            name
+            for name, key in zip(args.encryption_key_env, encryption_keys, strict=True)
+            if not key
+        ]
+        print(
+            f"notifiedby sandbox: --encryption-key-env {empty[0]}: that environment variable "
+            "is not set or empty; export the key in it first.",
+            file=sys.stderr,
+        )
+        return 2
     sandbox = Sandbox(
         keys or None,
         host=args.host,
@@ -31,6 +45,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         data=args.data,
         empty=args.empty,
         real_time=args.real_time,
+        encryption_keys=encryption_keys,
     )
     loaded = []
     if args.flows:
@@ -55,6 +70,9 @@ def _sandbox(args: argparse.Namespace) -> int:
         print(f"API key: {sandbox.api_key}", flush=True)
         if args.data:
             print(f"Keeping state in {args.data}", flush=True)
+        if encryption_keys:
+            names = ", ".join(args.encryption_key_env)
+            print(f"Sealed emails open in the inbox with the key in {names}", flush=True)
         if loaded:
             print(f"Flows from {args.flows}: {', '.join(flow['trigger'] for flow in loaded)}")
         print(f"Inbox: {sandbox.url}/", flush=True)
@@ -83,8 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-key-file; COMMAND --help shows a command's options.",
         epilog="exit codes: 0 ok, 1 API error, 2 usage or settings, 3 not found, "
         "4 no answer from the server, 5 key refused",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_api_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sandbox = commands.add_parser("sandbox", help="run a local NotifiedBy API server")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -98,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--real-time", action="store_true", help="run due flow steps every second by the wall clock"
     )
+    sandbox.add_argument(
+        "--encryption-key-env",
+        action="append",
+        metavar="VAR",
+        help="open sealed emails in the inbox with the key in this environment variable "
+        "(repeatable; they stay stored encrypted)",
+    )
     sandbox.set_defaults(run=_sandbox)
     demo = commands.add_parser("demo", help="tour the SDK on an embedded sandbox")
     demo.set_defaults(run=_demo)
@@ -107,7 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command in ("sandbox", "demo"):
+        # The top parser takes the API options before any command's name; these two ignore them.
+        given = [
+            name for name, default in API_OPTION_DEFAULTS.items() if vars(args)[name] != default
+        ]
+        if given:
+            option = "--" + given[0].replace("_", "-")
+            parser.error(f"{option} is an option of the API commands, not of {args.command}")
     try:
         code: int = args.run(args)
     except NotifiedByError as error:

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Build the sdist and the wheel, install the wheel into a fresh virtual environment, and
-# check what a user gets: `import notifiedby`, the `notifiedby` command, py.typed, and an
-# sdist that carries the tests, the docs and the changelog.
+# check what a user gets: `import notifiedby`, the `notifiedby` command, py.typed, an sdist
+# that carries the tests, the docs and the changelog, and the example project's
+# `manage.py test` passing where pytest is not installed.
 # Usage: scripts/check-package.sh PYTHON   (a Python that has `build` installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 python=${1:?usage: $0 PYTHON}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -57,4 +59,22 @@ with Sandbox() as sandbox:
 PY
 test "$("$work/venv/bin/notifiedby" --version)" = "notifiedby $version"
 "$work/venv/bin/python" -m notifiedby --help >/dev/null
+
+# The test helpers need no pytest: the example project's Django test cases (the sandbox
+# mixin and the test backend) pass here, reading sealed emails with the configured key.
+if "$work/venv/bin/python" -c 'import pytest' 2>/dev/null; then
+  echo "check-package: pytest is installed in the fresh venv; the check would prove nothing" >&2
+  exit 1
+fi
+cp -r "$repo/examples/django_project" "$work/example"
+(
+  cd "$work/example"
+  env -u DJANGO_SETTINGS_MODULE NOTIFIEDBY_ENCRYPTION_KEY=package-check-only-key \
+    "$work/venv/bin/python" manage.py test --verbosity 0 >"$work/example.log" 2>&1
+  grep -Eq '^Ran [1-9][0-9]* tests? ' "$work/example.log"
+) || {
+  cat "$work/example.log"
+  echo "check-package: the example project's manage.py test failed without pytest" >&2
+  exit 1
+}
 echo "check-package: django_notifiedby $version: wheel and sdist OK"

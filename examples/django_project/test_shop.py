@@ -1,9 +1,13 @@
-"""The shop against the NotifiedBy sandbox: flows, flags and mail, through the real backend."""
+"""The shop against the NotifiedBy sandbox with the pytest fixtures, through the real backend.
+
+Run with ``pytest`` from this directory, with or without pytest-django installed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.test import Client
 
 from notifiedby.sandbox import Sandbox
@@ -18,8 +22,11 @@ def test_signup_upgrade_and_cancel(notifiedby_mailer: Sandbox, client: Client) -
     (ann,) = sandbox.recipients
     assert ann["flags"] == ["free_plan"]
     assert [s["flow_trigger"] for s in sandbox.subscriptions] == ["WELCOME_SIGNUP"]
-    welcome = [e for e in sandbox.emails if e.flow_trigger is None]
-    assert [e.subject for e in welcome] == ["Welcome to the shop"]
+    (welcome,) = [e for e in sandbox.emails if e.flow_trigger is None]
+    assert welcome.subject == "Welcome to the shop"
+    # Sealed when the project sets NOTIFIEDBY_ENCRYPTION_KEY; the fixture opens it with that key.
+    assert welcome.encrypted == bool(settings.NOTIFIEDBY_ENCRYPTION_KEY)
+    assert welcome.plain_body == "Hi Ann,\n\nthanks for signing up."
 
     assert client.post("/upgrade/ann/").status_code == 200
     assert sandbox.recipients[0]["flags"] == ["premium"]
@@ -33,10 +40,13 @@ def test_signup_upgrade_and_cancel(notifiedby_mailer: Sandbox, client: Client) -
     assert statuses["REENGAGE_INACTIVE"] == "active"
 
 
-def test_mail_in_a_test_outbox(notifiedby_outbox: list[Any], notifiedby_sandbox: Sandbox) -> None:
+def test_mail_in_a_test_outbox(
+    notifiedby_mailoutbox: list[Any], notifiedby_sandbox: Sandbox
+) -> None:
     from django.contrib.auth.models import User
 
     User.objects.create_user("bob", "bob@example.com", first_name="Bob")
-    (welcome,) = notifiedby_outbox
+    (welcome,) = notifiedby_mailoutbox
     assert welcome.to == ["bob@example.com"]
     assert welcome.notifiedby_status.status == {"sent"}
+    assert welcome.notifiedby_payload.plain_body == "Hi Bob,\n\nthanks for signing up."

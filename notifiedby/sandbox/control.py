@@ -6,6 +6,7 @@ import base64
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import attrs
 
 from notifiedby.sandbox import delivery
-from notifiedby.sandbox.crypto import open_sealed
+from notifiedby.sandbox.crypto import InvalidEncryptionKey, open_sealed
 from notifiedby.sandbox.engine import Engine
 from notifiedby.sandbox.faults import Fault, FaultSet, RecordedRequest, Recorder
 from notifiedby.sandbox.flows import MAX_WAIT, check_steps, is_amount, load_flows
@@ -77,7 +78,11 @@ class Attachment:
 
 @attrs.frozen(kw_only=True)
 class SentEmail:
-    """Everything a send received. Content fields are None when it was stored encrypted."""
+    """Everything a send received.
+
+    Content fields are None when it was stored encrypted and none of the sandbox's
+    ``encryption_keys`` opens it; ``encrypted`` says how it is stored either way.
+    """
 
     id: str
     recipient: str
@@ -151,9 +156,19 @@ class Control:
         *,
         empty: bool = False,
         delivery_delay: float = 0.0,
+        encryption_keys: list[str] | None = None,
     ) -> None:
         self.store = store
         self.api_keys = api_keys
+        self._encryption_keys: tuple[str, ...] = ()
+        self.encryption_keys = encryption_keys or []
+        #: Called on every view of a sealed email for more keys: the test helpers' way to
+        #: use whatever key the project's settings name at that moment.
+        self.key_finders: list[Callable[[], list[str]]] = []
+        # scrypt costs tens of milliseconds per email and key, and a test reads the views
+        # many times: remember which key opened an email (and what it held), and which didn't.
+        self._opened: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._refused: set[tuple[str, str]] = set()
         self.empty = empty
         self.faults = FaultSet()
         self.recorder = Recorder()
@@ -263,10 +278,46 @@ class Control:
         self.store.set_setting("options", merged)
         return merged
 
+    @property
+    def encryption_keys(self) -> list[str]:
+        """The keys the views try on sealed emails; storage stays encrypted."""
+        return list(self._encryption_keys)
+
+    @encryption_keys.setter
+    def encryption_keys(self, keys: list[str]) -> None:
+        keys = list(keys)
+        if not all(isinstance(key, str) and key for key in keys):
+            raise ValueError("encryption_keys must be non-empty strings")
+        self._encryption_keys = tuple(dict.fromkeys(keys))
+
+    def _content(self, row: sqlite3.Row) -> dict[str, Any] | None:
+        """The email's content, opened by the first key that fits; None if none does."""
+        if not row["encrypted"]:
+            return email_content(row, None)
+        sqid: str = row["sqid"]
+        keys = [*self._encryption_keys, *(key for find in self.key_finders for key in find())]
+        opened = self._opened.get(sqid)
+        if opened is not None and opened[0] in keys:
+            return opened[1]
+        for key in keys:
+            if (sqid, key) in self._refused:
+                continue
+            try:
+                content = email_content(row, key)
+            except InvalidEncryptionKey:
+                self._refused.add((sqid, key))
+                continue
+            if content is not None:
+                self._opened[sqid] = (key, content)
+            return content
+        return None
+
     def reset(self) -> None:
         """Drop all state, faults, options and the request record."""
         self.wake_sleepers()
         with self.store.lock:
+            self._opened.clear()
+            self._refused.clear()
             self.store.reset()
             self.faults.clear()
             self.recorder.clear()
@@ -294,10 +345,10 @@ class Control:
         delivery.settle(self.store)
 
     def sent_emails(self) -> list[SentEmail]:
-        """Every email sent, oldest first; encrypted ones without their content."""
+        """Every email sent, oldest first; sealed ones without content unless a key opens them."""
         self.settle()
         rows = self.store.emails(newest_first=False)
-        return [_sent_email(row, email_content(row, None)) for row in rows]
+        return [_sent_email(row, self._content(row)) for row in rows]
 
     def decrypted_email(self, email_id: str, encryption_key: str) -> SentEmail:
         """One email with its content opened by the key it was sent with."""

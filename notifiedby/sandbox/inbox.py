@@ -143,7 +143,7 @@ def _email(email: SentEmail) -> str:
         f"<span>to {escape(email.recipient)}</span>"
         f'<span class="muted when">{_time(email.created_on.isoformat())}{via}</span>'
     )
-    if email.encrypted:
+    if email.encrypted and email.body is None:
         content = "<p class=empty>Sealed: stored encrypted; the sandbox has no key to open it.</p>"
     else:
         content = (

@@ -26,6 +26,8 @@ class Sandbox:
     SQLite file; ``empty`` starts without the example flows. ``delivery_delay`` is how many
     seconds of sandbox time an email stays ``pending``. ``real_time`` runs due flow steps
     every second by the wall clock; otherwise they run when ``advance()`` is called.
+    ``encryption_keys`` open sealed emails in the inbox and in :attr:`emails`; they are still
+    stored encrypted.
     """
 
     def __init__(
@@ -38,13 +40,20 @@ class Sandbox:
         empty: bool = False,
         delivery_delay: float = 0.0,
         real_time: bool = False,
+        encryption_keys: list[str] | None = None,
     ) -> None:
         keys = list(api_keys) if api_keys else [f"sbx_{secrets.token_urlsafe(24)}"]
         if not all(isinstance(key, str) and key.strip() for key in keys):
             raise ValueError("api_keys must be non-empty strings")
         store = Store(os.fspath(data) if data else None)
         try:
-            self.control = Control(store, keys, empty=empty, delivery_delay=delivery_delay)
+            self.control = Control(
+                store,
+                keys,
+                empty=empty,
+                delivery_delay=delivery_delay,
+                encryption_keys=encryption_keys,
+            )
         except ValueError:
             store.close()
             raise
@@ -136,7 +145,17 @@ class Sandbox:
 
     @property
     def emails(self) -> list[SentEmail]:
+        """Every email sent, oldest first; sealed ones opened by :attr:`encryption_keys`."""
         return self.control.sent_emails()
+
+    @property
+    def encryption_keys(self) -> list[str]:
+        """The keys that open sealed emails for the inbox and :attr:`emails`."""
+        return self.control.encryption_keys
+
+    @encryption_keys.setter
+    def encryption_keys(self, keys: list[str]) -> None:
+        self.control.encryption_keys = keys
 
     def decrypted_email(self, email_id: str, encryption_key: str) -> SentEmail:
         """An email sent with an Encryption-Key, with its content opened by that key."""

@@ -168,3 +168,37 @@ def test_a_busy_port_is_a_clean_error(servers: list[Server]) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert first.interrupt()[0] == 0
+
+
+def test_encryption_key_env_opens_sealed_emails_in_the_inbox(servers: list[Server]) -> None:
+    os.environ["SHOP_ENCRYPTION_KEY"] = "cli-test-key-2b7e"
+    try:
+        server = Server("--api-key", "k", "--encryption-key-env", "SHOP_ENCRYPTION_KEY")
+    finally:
+        del os.environ["SHOP_ENCRYPTION_KEY"]
+    servers.append(server)
+    sent = requests.post(
+        server.url + "/v1/email/send/",
+        json={"recipient": "a@b.co", "subject": "Sealed", "body": "<p>open-words-91</p>"},
+        headers={"Authorization": "Api-Key k", "Encryption-Key": "cli-test-key-2b7e"},
+        timeout=10,
+    )
+    assert sent.status_code == 200
+    assert "open-words-91" in requests.get(server.url + "/", timeout=10).text
+    code, out, _ = server.interrupt()
+    assert code == 0
+    assert "with the key in SHOP_ENCRYPTION_KEY" in out
+    assert "cli-test-key-2b7e" not in out
+
+
+def test_encryption_key_env_naming_an_unset_variable_is_a_clean_error() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_SUCH_KEY_VAR"}
+    result = subprocess.run(
+        [sys.executable, "-m", "notifiedby", "sandbox", "--encryption-key-env", "NO_SUCH_KEY_VAR"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=DEADLINE,
+    )
+    assert result.returncode == 2
+    assert "NO_SUCH_KEY_VAR: that environment variable is not set" in result.stderr

@@ -171,3 +171,27 @@ def test_encrypted_bodies_survive_a_restart(tmp_path: Path) -> None:
 
     assert with_key.json()["body"] == PLAINTEXT
     assert without.json()["body"] is None
+
+
+def test_encryption_keys_open_sealed_emails_in_the_views_and_leave_them_sealed(
+    api: Api, sandbox: Sandbox
+) -> None:
+    sqid = _send_encrypted(api)
+    (sealed,) = sandbox.emails
+    assert sealed.body is None
+
+    sandbox.encryption_keys = ["not-the-key", KEY]
+    (opened,) = sandbox.emails
+    assert (opened.encrypted, opened.body, opened.plain_body) == (True, PLAINTEXT, PLAIN_BODY)
+    page = api.session.get(f"{sandbox.url}/", timeout=10).text
+    assert "TOP-SECRET-BODY-4c1d2e" in page
+    assert "Sealed: stored encrypted" not in page
+    # Storage and the API are as before: the row is still ciphertext, and the API still
+    # wants the key.
+    row = sandbox.control.store.find_email(sqid)
+    assert row is not None
+    _assert_absent(bytes(row["content"]), "the stored row")
+    assert api.get(f"/v1/email/detail/{sqid}/").json()["body"] is None
+
+    sandbox.encryption_keys = []
+    assert sandbox.emails[0].body is None
