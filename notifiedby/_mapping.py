@@ -3,8 +3,8 @@
 The rules (docs/django.md has them as a table): every distinct address of to, cc and bcc gets
 its own copy; the subject goes as given; an HTML alternative is ``body`` and the text is
 ``plain_body``; a text-only message gets an HTML ``body`` made from the escaped text; every
-attachment travels with its name, type and bytes. What the API can't carry is listed by
-:func:`unsupported_features`.
+attachment travels with its name, type and bytes, both checked here, before the message is
+sent or queued. What the API can't carry is listed by :func:`unsupported_features`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.utils.encoding import force_str
 from django.utils.html import linebreaks
 
 from notifiedby.resources.base import clean_flags
+from notifiedby.resources.email import DEFAULT_CONTENT_TYPE, clean_attachment
 
 __all__ = [
     "Attachment",
@@ -33,8 +34,6 @@ __all__ = [
 
 #: (filename, content, content type), as the resource layer's ``send_email`` takes it.
 Attachment = tuple[str, bytes, str]
-
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 @attrs.frozen(kw_only=True)
@@ -102,9 +101,18 @@ def _alternatives(message: Any) -> list[tuple[Any, str]]:
 
 
 def read_attachments(message: Any) -> tuple[Attachment, ...]:
-    """Return every attachment as (filename, bytes, content type)."""
+    """Return every attachment as (filename, bytes, content type).
+
+    Raise NotifiedByValidationError for a file name with a control character or a content
+    type that is not a media type: either would be written into a header.
+    """
     encoding = message.encoding or "utf-8"
-    return tuple(_read_attachment(item, encoding) for item in message.attachments)
+    attachments: list[Attachment] = []
+    for item in message.attachments:
+        name, content, mimetype = _read_attachment(item, encoding)
+        name, mimetype = clean_attachment(name, mimetype)
+        attachments.append((name, content, mimetype))
+    return tuple(attachments)
 
 
 def _read_attachment(item: Any, encoding: str) -> Attachment:

@@ -3,6 +3,7 @@
 Error bodies come in every shape of contract section 2: ``{"detail": ...}``, ``{"error":
 ...}``, ``{"message": ...}``, field errors with list or string values, a proxy's HTML page,
 or nothing at all. This module reads them all; it does no I/O and does not import requests.
+A key the server echoes is replaced by "…" in everything it returns or puts on an error.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ __all__ = [
     "excerpt",
     "field_errors",
     "is_daily_quota",
+    "redact",
+    "redact_headers",
     "retry_after",
+    "too_large",
 ]
 
 #: Methods that are safe to repeat even if the first try may have reached the server.
@@ -79,24 +83,29 @@ def decode(
 ) -> Any:
     """Return the decoded JSON of a 2xx answer (None when empty), or raise its error.
 
-    ``secrets`` are scrubbed from any text put in an error, in case a server echoes them;
+    ``secrets`` are scrubbed from the answer and any error, in case a server echoes them;
     ``key_source`` says where the API key came from, for the hint of a 401.
     """
     status = answer.status_code
     if not 200 <= status < 300:
         raise api_error(answer, method, path, secrets, key_source)
-    if status == 204 or not answer.content.strip():
+    content = answer.content
+    if status == 204 or not content.strip():
         return None
     try:
-        return json.loads(answer.content)
-    except ValueError:
-        text = _redact(excerpt(_text(answer.content)), secrets)
+        decoded = json.loads(content)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
+        text = excerpt(_redact(_text(content), secrets))
         kind = answer.headers.get("Content-Type", "no content type")
         msg = f"Expected JSON but got {kind}: {text!r} (HTTP {status} on {method} {path})"
         hint = "check that NOTIFIEDBY_BASE_URL points at the NotifiedBy API"
         raise NotifiedByAPIError(
             msg, hint=hint, status_code=status, method=method, path=path, body=text
         ) from None
+    # Only an echo sent verbatim is looked for here: scanning every answer costs every call.
+    if any(secret.encode() in content for secret in secrets):
+        return redact(decoded, secrets)
+    return decoded
 
 
 def api_error(
@@ -109,10 +118,9 @@ def api_error(
     """Return the error for a non-2xx answer: its class from the status, its message from
     whatever the body holds."""
     status = answer.status_code
-    body = _body(answer.content)
-    if isinstance(body, str):
-        body = _redact(body, secrets)
-    text = _redact(describe(body), secrets) or (answer.reason or "no reason given")
+    body = _body(answer.content, secrets)
+    headers = redact_headers(answer.headers, secrets)
+    text = describe(body) or _redact(answer.reason or "no reason given", secrets)
     default = NotifiedByServerError if status >= 500 else NotifiedByAPIError
     cls = _STATUS_ERRORS.get(status, default)
     message = f"{text} (HTTP {status} on {method} {path})"
@@ -122,7 +130,7 @@ def api_error(
         "path": path,
         "body": body,
         "field_errors": field_errors(body),
-        "headers": dict(answer.headers),
+        "headers": headers,
     }
     if cls is NotifiedByRateLimitError:
         delay, daily = retry_after(answer.headers), _says_daily_limit(body)
@@ -132,7 +140,59 @@ def api_error(
         return NotifiedByRateLimitError(
             message, retry_after=delay, daily_quota=daily, hint=hint, **options
         )
-    return cls(message, hint=_hint(status, method, answer.headers, key_source), **options)
+    return cls(message, hint=_hint(status, method, headers, key_source), **options)
+
+
+def too_large(
+    answer: Answer,
+    method: str,
+    path: str,
+    limit: int,
+    announced: int | None,
+    secrets: tuple[str, ...] = (),
+) -> NotifiedByAPIError:
+    """Return the error for an answer above ``limit`` bytes, refused without reading it all;
+    ``announced`` is its Content-Length, when it gave one. Reads no body."""
+    status = answer.status_code
+    if announced is None:
+        fate = f"was dropped after its first {_bytes(limit)}"
+    else:
+        fate = f"({announced:,} bytes announced) was not read"
+    msg = (
+        f"The answer is larger than the limit of {_bytes(limit)} (NOTIFIEDBY_MAX_RESPONSE_BYTES)"
+        f" and {fate} (HTTP {status} on {method} {path})"
+    )
+    hint = (
+        "check NOTIFIEDBY_BASE_URL: the API's answers are small; to accept larger ones, raise "
+        "NOTIFIEDBY_MAX_RESPONSE_BYTES (or max_response_bytes=)"
+    )
+    headers = redact_headers(answer.headers, secrets)
+    return NotifiedByAPIError(
+        msg, hint=hint, status_code=status, method=method, path=path, headers=headers
+    )
+
+
+def redact(value: Any, secrets: tuple[str, ...]) -> Any:
+    """Return ``value`` (text, or decoded JSON) with each secret in it replaced by "…"."""
+    if isinstance(value, str):
+        return _redact(value, secrets)
+    if not secrets or not isinstance(value, (dict, list)):
+        return value
+    # Through JSON text, where a secret shows in its escaped form: no recursion here, so a
+    # body nested a thousand deep is redacted like any other.
+    text = json.dumps(value, ensure_ascii=False)
+    redacted = _redact(text, tuple(json.dumps(s, ensure_ascii=False)[1:-1] for s in secrets))
+    if redacted == text:
+        return value
+    try:
+        return json.loads(redacted)
+    except ValueError:  # a secret that straddled JSON syntax: keep the text, still redacted
+        return redacted
+
+
+def redact_headers(headers: Mapping[str, str], secrets: tuple[str, ...]) -> dict[str, str]:
+    """Return ``headers`` as a dict, each secret in a name or value replaced by "…"."""
+    return {_redact(name, secrets): _redact(value, secrets) for name, value in headers.items()}
 
 
 def _hint(
@@ -224,14 +284,15 @@ def _says_daily_limit(body: Any) -> bool:
     return "daily limit" in " ".join(str(body.get(k, "")) for k in _MESSAGE_KEYS).lower()
 
 
-def _body(content: bytes) -> Any:
-    """Return the decoded JSON body, else the (long-truncated) text, else None when empty."""
+def _body(content: bytes, secrets: tuple[str, ...] = ()) -> Any:
+    """Return the decoded JSON body, else the (long-truncated) text, else None when empty;
+    redacted before it is truncated, so no part of a secret is left at the cut."""
     if not content.strip():
         return None
     try:
-        return json.loads(content)
-    except ValueError:
-        return _text(content)[: EXCERPT_LENGTH * 10]
+        return redact(json.loads(content), secrets)
+    except (ValueError, RecursionError):
+        return _redact(_text(content), secrets)[: EXCERPT_LENGTH * 10]
 
 
 def _text(content: bytes) -> str:
@@ -246,6 +307,10 @@ def _flatten(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_flatten(v)}" for k, v in value.items())
     return str(value)
+
+
+def _bytes(size: int) -> str:
+    return f"{size // 2**20} MiB" if size % 2**20 == 0 else f"{size:,} bytes"
 
 
 def _redact(text: str, secrets: tuple[str, ...]) -> str:

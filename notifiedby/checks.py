@@ -4,6 +4,8 @@
 ``notifiedby.E002``: a NotifiedBy setting (or backend option) has an invalid value.
 ``notifiedby.E003``: the outbox backend is configured but ``NOTIFIEDBY_OUTBOX_KEYS`` is not.
 ``notifiedby.W001``: the base URL is ``http://`` to a host that is not this machine.
+``notifiedby.W002``: the outbox lease is not longer than the client's deadline (the longest a
+send can take).
 
 Each message names the setting or option and what is wrong with its value, never a key's
 value, and its hint says how to fix it.
@@ -24,12 +26,18 @@ from notifiedby._urls import is_loopback
 from notifiedby.conf import (
     API_KEY,
     BASE_URL,
+    DEADLINE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
     ENCRYPTION_KEY,
+    MAX_RESPONSE_BYTES,
     MAX_RETRIES,
     TIMEOUT,
+    default_deadline,
     get_setting,
     normalise_base_url,
     to_bool,
+    to_byte_count,
     to_key,
     to_max_retries,
     to_optional_key,
@@ -86,6 +94,19 @@ _CLIENT_RULES = (
         to_max_retries,
         "Give a whole number such as 2 (the default); 0 turns retries off.",
     ),
+    _Rule(
+        DEADLINE,
+        "deadline",
+        to_seconds,
+        "Give the seconds one call may take in all, such as 60, or leave it unset to derive it "
+        "from the timeout and retries.",
+    ),
+    _Rule(
+        MAX_RESPONSE_BYTES,
+        "max_response_bytes",
+        to_byte_count,
+        "Give a whole number of bytes, such as 52428800 (50 MiB, the default).",
+    ),
 )
 
 
@@ -93,10 +114,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     """Check each configured NotifiedBy mailer's key and options, then the settings."""
     messages: list[CheckMessage] = []
     rules = {rule.setting: rule for rule in _CLIENT_RULES}
+    outbox = False
     for where, backend, options in _notifiedby_mailers():
         mailer_rules = [_API_KEY_RULE, *_CLIENT_RULES, *_backend_rules()]
         if getattr(backend, "needs_outbox_keys", False):
             mailer_rules += _outbox_rules()
+            outbox = True
         for rule in mailer_rules:
             if rule.option is not None and options.get(rule.option) is not None:
                 label = f"{where} OPTIONS[{rule.option!r}]"
@@ -106,6 +129,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         rules.update((rule.setting, rule) for rule in mailer_rules)
     for rule in rules.values():
         messages += _check_setting(rule)
+    if outbox:
+        messages += _check_lease()
     return messages
 
 
@@ -215,6 +240,34 @@ def _check_setting(rule: _Rule) -> list[CheckMessage]:
     if rule.setting == BASE_URL and value is not None:
         return _check_plain_http(rule.setting, value)
     return []
+
+
+def _check_lease() -> list[CheckMessage]:
+    """Warn when the outbox lease could end while a send is still running: after it, another
+    worker may take the row, and the first send's outcome is not recorded."""
+    from notifiedby.outbox.delivery import DEFAULT_LEASE, LEASE
+
+    try:
+        lease = get_setting(LEASE, default=DEFAULT_LEASE, convert=to_seconds)
+        deadline = get_setting(DEADLINE, default=None, convert=to_seconds)
+        if deadline is None:
+            timeout = get_setting(TIMEOUT, default=DEFAULT_TIMEOUT, convert=to_timeout)
+            retries = get_setting(MAX_RETRIES, default=DEFAULT_MAX_RETRIES, convert=to_max_retries)
+            deadline = default_deadline(timeout, retries)
+    except NotifiedByConfigError:
+        return []  # reported as notifiedby.E002
+    if lease > deadline:
+        return []
+    return [
+        Warning(
+            f"{LEASE} ({lease:g} s) is not longer than the longest a send can take, the "
+            f"client's deadline of {deadline:g} s: another worker may take a row whose send is "
+            "still running, and that send's outcome is then not recorded.",
+            hint=f"Set {LEASE} above the deadline, with a margin, or lower {DEADLINE}.",
+            obj=LEASE,
+            id="notifiedby.W002",
+        )
+    ]
 
 
 def _check_plain_http(where: str, url: str) -> list[CheckMessage]:

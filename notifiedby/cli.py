@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from notifiedby._cli_commands import API_OPTION_DEFAULTS, add_api_commands, add_api_options
 from notifiedby._cli_format import one_line
 from notifiedby._cli_runtime import EXIT_INTERRUPTED, exit_code
+from notifiedby._urls import is_loopback
 from notifiedby._version import __version__
 from notifiedby.exceptions import NotifiedByError
 
@@ -38,15 +39,20 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    sandbox = Sandbox(
-        keys or None,
-        host=args.host,
-        port=args.port,
-        data=args.data,
-        empty=args.empty,
-        real_time=args.real_time,
-        encryption_keys=encryption_keys,
-    )
+    try:
+        sandbox = Sandbox(
+            keys or None,
+            host=args.host,
+            port=args.port,
+            data=args.data,
+            empty=args.empty,
+            real_time=args.real_time,
+            encryption_keys=encryption_keys,
+            allowed_hosts=args.allowed_host,
+        )
+    except ValueError as error:
+        print(f"notifiedby sandbox: {error}", file=sys.stderr)
+        return 2
     loaded = []
     if args.flows:
         try:
@@ -55,6 +61,13 @@ def _sandbox(args: argparse.Namespace) -> int:
             print(f"notifiedby sandbox: cannot load flows: {error}", file=sys.stderr)
             sandbox.stop()
             return 2
+    if not is_loopback(args.host):
+        print(
+            f"notifiedby sandbox: warning: {args.host} is not a loopback address; anyone who can"
+            " reach it can read the inbox and drive /_sandbox/, which take no API key.",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         sandbox.start()
     except OSError as error:
@@ -76,6 +89,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         if loaded:
             print(f"Flows from {args.flows}: {', '.join(flow['trigger'] for flow in loaded)}")
         print(f"Inbox: {sandbox.url}/", flush=True)
+        if args.allowed_host:
+            print(f"Also answering to Host: {', '.join(args.allowed_host)}", flush=True)
         if not args.real_time:
             print("Flows run when the clock moves: POST /_sandbox/clock/ (or use --real-time).")
         print("Press Ctrl-C to stop.", flush=True)
@@ -107,7 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_api_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sandbox = commands.add_parser("sandbox", help="run a local NotifiedBy API server")
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sandbox.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1); any other than loopback exposes the inbox"
+        " and controls, which take no key",
+    )
+    sandbox.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="HOST",
+        help="also answer to this Host name, or HOST:PORT (repeatable); names other than"
+        " localhost, 127.0.0.1, [::1] and the bound address get 400",
+    )
     sandbox.add_argument("--port", type=int, default=8025, help="port; 0 picks a free one")
     sandbox.add_argument(
         "--api-key", action="append", metavar="KEY", help="an accepted API key (repeatable)"

@@ -1,9 +1,10 @@
 """NotifiedByClient: the one place that speaks HTTP to the NotifiedBy API.
 
 The client owns a pooled ``requests.Session`` (shared by threads, rebuilt in a forked child),
-the headers, timeouts, retries, error mapping and logging. It knows nothing of resources:
-callers give a method and a path relative to ``/v1`` and get decoded JSON back, or a
-``NotifiedByError``. No other module of the package imports ``requests``.
+the headers, timeouts, the deadline and size cap of each call, retries, error mapping and
+logging. It knows nothing of resources: callers give a method and a path relative to ``/v1``
+and get decoded JSON back, or a ``NotifiedByError``. No other module of the package imports
+``requests``.
 """
 
 from __future__ import annotations
@@ -26,21 +27,33 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager, ProxyManager
 from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError
 
 from notifiedby import _responses
+from notifiedby._deadline import POOL_CLASSES, set_deadline
 from notifiedby._responses import IDEMPOTENT_METHODS
 from notifiedby._urls import endpoint, is_loopback, resolve
 from notifiedby._version import __version__
-from notifiedby.conf import ClientSettings, TimeoutArg, mask_secret, resolve_client_settings
+from notifiedby.conf import (
+    MAX_RETRY_AFTER,
+    ClientSettings,
+    TimeoutArg,
+    default_deadline,
+    mask_secret,
+    resolve_client_settings,
+    to_seconds,
+)
 from notifiedby.conf import to_timeout as _to_timeout
 from notifiedby.exceptions import (
     NotifiedByConnectionError,
+    NotifiedByDeadlineExceeded,
     NotifiedByTimeoutError,
     NotifiedByValidationError,
 )
 
 __all__ = [
+    "MAX_RETRY_AFTER",
     "NotifiedByClient",
     "NotifiedByInsecureURLWarning",
     "endpoint",
@@ -58,11 +71,15 @@ RETRY_STATUSES: Final = frozenset({502, 503, 504})
 #: Seconds: the first retry waits up to BACKOFF_BASE, doubling per retry, never above BACKOFF_MAX.
 BACKOFF_BASE: Final = 0.5
 BACKOFF_MAX: Final = 8.0
-#: A Retry-After longer than this is not waited for: the error is raised at once, because
-#: blocking a web request or a worker for minutes is worse than failing.
-MAX_RETRY_AFTER: Final = 30.0
 #: Connections kept per host; above requests' default of 10 so 16+ threads can share a client.
 POOL_SIZE: Final = 32
+#: Bytes read from the socket at a time; the size cap and the deadline are checked between.
+READ_CHUNK: Final = 64 * 1024
+#: The shortest timeout an attempt is given: urllib3 refuses 0 and below, and an attempt
+#: started a hair before the deadline should fail fast, not raise a ValueError.
+_MIN_WAIT: Final = 0.001
+#: A socket timeout set to the time left may fire a hair before the deadline by the clock.
+_CLOCK_SLACK: Final = 0.01
 
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -94,6 +111,21 @@ class _KeyAuth(requests.auth.AuthBase):
 _NO_COOKIES: Final = DefaultCookiePolicy(allowed_domains=[])
 
 
+class _DeadlineAdapter(HTTPAdapter):
+    """An adapter whose connections end every socket wait by the call's deadline
+    (``notifiedby._deadline``), so a server trickling bytes can't outlast it."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if isinstance(manager, ProxyManager):  # a SOCKS proxy's manager needs its own pools
+            manager.pool_classes_by_scheme = POOL_CLASSES
+        return manager
+
+
 class NotifiedByClient:
     """A connection to the NotifiedBy API; share one per key and base URL.
 
@@ -116,6 +148,8 @@ class NotifiedByClient:
         encryption_key: str | None = None,
         timeout: TimeoutArg | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int | None = None,
         session: requests.Session | None = None,
     ) -> None:
         settings = resolve_client_settings(
@@ -124,6 +158,8 @@ class NotifiedByClient:
             encryption_key=encryption_key,
             timeout=timeout,
             max_retries=max_retries,
+            deadline=deadline,
+            max_response_bytes=max_response_bytes,
         )
         self._setup(settings, session)
 
@@ -145,6 +181,8 @@ class NotifiedByClient:
         self.timeout = settings.timeout
         #: How many times a failed call may be repeated (0: never).
         self.max_retries = settings.max_retries
+        #: The largest answer read, in bytes; a bigger one is refused unread.
+        self.max_response_bytes = settings.max_response_bytes
         self._base = urlsplit(self.base_url)
         self._auth = _KeyAuth(settings.api_key, settings.encryption_key)
         self._owns_session = session is None
@@ -159,6 +197,25 @@ class NotifiedByClient:
             f"{type(self).__name__}(base_url={self.base_url!r}, "
             f"api_key={mask_secret(self.settings.api_key)!r})"
         )
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        """The keys, scrubbed from answers and errors in case a server echoes them (not an
+        attribute, so ``vars(client)`` shows none)."""
+        return tuple(filter(None, (self.settings.api_key, self.settings.encryption_key)))
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one call may take in all, every attempt and wait included, when the call
+        gives no ``deadline`` or ``timeout`` of its own."""
+        return self._deadline_for(self.timeout)
+
+    def _deadline_for(self, timeout: tuple[float, float]) -> float:
+        """Return the deadline of a call with ``timeout``: the setting, else derived."""
+        if self.settings.deadline is not None:
+            return self.settings.deadline
+        longest_wait = max(self.backoff_max, self.max_retry_after)
+        return default_deadline(timeout, self.max_retries, longest_wait)
 
     # --- Lifecycle. ------------------------------------------------------------------------
 
@@ -184,7 +241,7 @@ class NotifiedByClient:
 
     def _new_session(self) -> requests.Session:
         session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        adapter = _DeadlineAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.cookies.set_policy(_NO_COOKIES)
@@ -218,9 +275,10 @@ class NotifiedByClient:
         *,
         params: Mapping[str, Any] | None = None,
         timeout: TimeoutArg | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """Send a GET and return the decoded JSON."""
-        return self.request("GET", path, params=params, timeout=timeout)
+        return self.request("GET", path, params=params, timeout=timeout, deadline=deadline)
 
     def post(
         self,
@@ -230,6 +288,7 @@ class NotifiedByClient:
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         timeout: TimeoutArg | None = None,
+        deadline: float | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
         """Send a POST and return the decoded JSON."""
@@ -240,6 +299,7 @@ class NotifiedByClient:
             data=data,
             files=files,
             timeout=timeout,
+            deadline=deadline,
             idempotency_key=idempotency_key,
         )
 
@@ -249,9 +309,10 @@ class NotifiedByClient:
         *,
         params: Mapping[str, Any] | None = None,
         timeout: TimeoutArg | None = None,
+        deadline: float | None = None,
     ) -> Any:
         """Send a DELETE and return the decoded JSON (None for 204)."""
-        return self.request("DELETE", path, params=params, timeout=timeout)
+        return self.request("DELETE", path, params=params, timeout=timeout, deadline=deadline)
 
     def request(
         self,
@@ -263,17 +324,23 @@ class NotifiedByClient:
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         timeout: TimeoutArg | None = None,
+        deadline: float | None = None,
         idempotency_key: str | None = None,
     ) -> Any:
         """Send one logical call, retrying where safe; return the decoded JSON (None if empty).
 
         ``path`` is relative to ``/v1`` or an absolute URL under the base URL (a ``next``
         link). Every POST carries an ``Idempotency-Key``: ``idempotency_key`` or a new one,
-        the same on each retry. Raise a NotifiedByError subclass for any failure.
+        the same on each retry. ``deadline`` (seconds) bounds the whole call, retries
+        included; without it, the client's setting or one derived from ``timeout``. Raise a
+        NotifiedByError subclass for any failure.
         """
         method = method.upper()
         url, rel_path = resolve(path, self.base_url)
         call_timeout = self.timeout if timeout is None else _call_timeout(timeout)
+        call_deadline = (
+            self._deadline_for(call_timeout) if deadline is None else _call_deadline(deadline)
+        )
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = _check_idempotency_key(idempotency_key)
@@ -301,9 +368,10 @@ class NotifiedByClient:
                 raise
             msg = f"The request body cannot be encoded as JSON: {exc}"
             raise NotifiedByValidationError(msg, method=method, path=rel_path) from exc
-        response = self._send(session, prepared, rel_path, call_timeout)
-        secrets = tuple(filter(None, (self.settings.api_key, self.settings.encryption_key)))
-        return _responses.decode(response, method, rel_path, secrets, self.settings.api_key_source)
+        response = self._send(session, prepared, rel_path, call_timeout, call_deadline)
+        return _responses.decode(
+            response, method, rel_path, self._secrets, self.settings.api_key_source
+        )
 
     def _send(
         self,
@@ -311,41 +379,101 @@ class NotifiedByClient:
         prepared: requests.PreparedRequest,
         rel_path: str,
         timeout: tuple[float, float],
+        deadline: float,
     ) -> requests.Response:
-        """Send one prepared request, again while ``_should_retry`` allows; return the last
-        answer, or raise the NotifiedBy error for the last transport failure."""
+        """Send one prepared request, again while ``_should_retry`` allows and ``deadline``
+        (seconds, for the whole call) leaves time; return the last answer with its body
+        read, or raise the NotifiedBy error for the last failure."""
         method = prepared.method or "GET"
         options = self._environment_options(session, prepared.url or "")
-        attempt = 0
-        while True:
-            attempt += 1
-            response: requests.Response | None = None
-            error: requests.RequestException | None = None
-            started = time.monotonic()
-            try:
-                response = session.send(prepared, timeout=timeout, allow_redirects=False, **options)
-            except requests.RequestException as exc:
-                error = exc
-            outcome = type(error).__name__ if response is None else str(response.status_code)
-            elapsed_ms = (time.monotonic() - started) * 1000
-            logger.debug(
-                "%s %s -> %s in %.0f ms (attempt %d)",
-                method, rel_path, outcome, elapsed_ms, attempt,
-            )  # fmt: skip
-            if not self._should_retry(method, response, error, attempt):
-                break
-            delay = self._backoff(
-                attempt, None if response is None else _responses.retry_after(response.headers)
-            )
-            logger.warning(
-                "Retrying %s %s in %.2f s after %s (attempt %d of %d)",
-                method, rel_path, delay, outcome, attempt + 1, self.max_retries + 1,
-            )  # fmt: skip
-            time.sleep(delay)
+        at = time.monotonic() + deadline
+        set_deadline(at)
+        try:
+            attempt = 0
+            while True:
+                attempt += 1
+                response: requests.Response | None = None
+                error: requests.RequestException | None = None
+                started = time.monotonic()
+                left = max(at - started, _MIN_WAIT)
+                try:
+                    answer = session.send(
+                        prepared,
+                        timeout=(min(timeout[0], left), min(timeout[1], left)),
+                        allow_redirects=False,
+                        **options,
+                    )
+                    self._read_body(answer, method, rel_path, at, deadline)
+                    response = answer
+                except requests.RequestException as exc:
+                    error = exc
+                outcome = type(error).__name__ if response is None else str(response.status_code)
+                elapsed_ms = (time.monotonic() - started) * 1000
+                logger.debug(
+                    "%s %s -> %s in %.0f ms (attempt %d)",
+                    method, rel_path, outcome, elapsed_ms, attempt,
+                )  # fmt: skip
+                if not self._should_retry(method, response, error, attempt):
+                    break
+                delay = self._backoff(
+                    attempt, None if response is None else _responses.retry_after(response.headers)
+                )
+                now = time.monotonic()
+                if now + delay >= at:
+                    if now < at - _CLOCK_SLACK:  # else the deadline error says it all
+                        logger.warning(
+                            "Not retrying %s %s after %s: waiting %.2f s would pass its %g s "
+                            "deadline",
+                            method, rel_path, outcome, delay, deadline,
+                        )  # fmt: skip
+                    break
+                logger.warning(
+                    "Retrying %s %s in %.2f s after %s (attempt %d of %d)",
+                    method, rel_path, delay, outcome, attempt + 1, self.max_retries + 1,
+                )  # fmt: skip
+                time.sleep(delay)
+        finally:
+            set_deadline(None)
         if error is not None:
+            if time.monotonic() >= at - _CLOCK_SLACK:
+                raise self._deadline_error(method, rel_path, deadline, error) from error
             raise self._transport_error(method, rel_path, error, timeout) from error
         assert response is not None
         return response
+
+    def _read_body(
+        self,
+        response: requests.Response,
+        method: str,
+        rel_path: str,
+        at: float,
+        deadline: float,
+    ) -> None:
+        """Read the body into ``response`` (so ``response.content`` has it), refusing one
+        larger than ``max_response_bytes`` without reading the rest, and stopping at the
+        deadline (``at``, in monotonic seconds) between chunks."""
+        limit = self.max_response_bytes
+        announced = response.headers.get("Content-Length", "")
+        if announced.isascii() and announced.isdigit() and int(announced) > limit:
+            response.close()
+            raise _responses.too_large(
+                response, method, rel_path, limit, int(announced), self._secrets
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(READ_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                response.close()
+                raise _responses.too_large(response, method, rel_path, limit, None, self._secrets)
+            chunks.append(chunk)
+            # The own session's sockets stop at the deadline by themselves; a session the
+            # caller gave is stopped here, between chunks.
+            if time.monotonic() >= at:
+                response.close()
+                raise self._deadline_error(method, rel_path, deadline, None)
+        # What requests' own Response.content stores; reading it ourselves is what bounds it.
+        response._content = b"".join(chunks)
 
     def _environment_options(self, session: requests.Session, url: str) -> dict[str, Any]:
         """Return the proxies and TLS options requests reads from the environment, read once
@@ -354,6 +482,7 @@ class NotifiedByClient:
         cached = self._env_options
         if cached is None or cached[0] is not session:
             options = dict(session.merge_environment_settings(url, {}, None, None, None))
+            options["stream"] = True  # _read_body reads the body, within the cap and deadline
             cached = self._env_options = (session, options)
         return cached[1]
 
@@ -395,6 +524,33 @@ class NotifiedByClient:
         return random.uniform(0, seconds)
 
     # --- Helpers. --------------------------------------------------------------------------
+
+    def _deadline_error(
+        self,
+        method: str,
+        rel_path: str,
+        deadline: float,
+        error: requests.RequestException | None,
+    ) -> NotifiedByDeadlineExceeded:
+        """Return the error for a call that ran out of time (during ``error``, if any)."""
+        never_sent = error is not None and _never_sent(error)
+        tail = "was not sent" if never_sent else "may have reached the server"
+        msg = (
+            f"{method} {rel_path} did not finish within its deadline of {deadline:g} s "
+            f"(every attempt and wait included) on {self._base.netloc}; the request {tail}."
+        )
+        hint = (
+            "allow more time with NOTIFIEDBY_DEADLINE or deadline=; unset, it is derived from "
+            "NOTIFIEDBY_TIMEOUT and NOTIFIEDBY_MAX_RETRIES"
+        )
+        return NotifiedByDeadlineExceeded(
+            msg,
+            deadline=deadline,
+            hint=hint,
+            method=method,
+            path=rel_path,
+            maybe_sent=not never_sent,
+        )
 
     def _transport_error(
         self,
@@ -524,6 +680,13 @@ def _call_timeout(timeout: TimeoutArg) -> tuple[float, float]:
         return _to_timeout(timeout)
     except ValueError as exc:
         raise NotifiedByValidationError(f"timeout {exc}") from None
+
+
+def _call_deadline(deadline: float) -> float:
+    try:
+        return to_seconds(deadline)
+    except ValueError as exc:
+        raise NotifiedByValidationError(f"deadline {exc}") from None
 
 
 def _check_idempotency_key(key: str) -> str:

@@ -31,16 +31,21 @@ from notifiedby.exceptions import NotifiedByConfigError
 __all__ = [
     "API_KEY",
     "BASE_URL",
+    "DEADLINE",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "ENCRYPTION_KEY",
+    "MAX_RESPONSE_BYTES",
     "MAX_RETRIES",
+    "MAX_RETRY_AFTER",
     "TIMEOUT",
     "UNSET",
     "ClientSettings",
     "Source",
     "TimeoutArg",
+    "default_deadline",
     "find_setting",
     "get_setting",
     "mask_secret",
@@ -48,6 +53,7 @@ __all__ = [
     "resolve_client_settings",
     "source_text",
     "to_bool",
+    "to_byte_count",
     "to_key",
     "to_max_retries",
     "to_optional_key",
@@ -60,12 +66,20 @@ ENCRYPTION_KEY: Final = "NOTIFIEDBY_ENCRYPTION_KEY"
 BASE_URL: Final = "NOTIFIEDBY_BASE_URL"
 TIMEOUT: Final = "NOTIFIEDBY_TIMEOUT"
 MAX_RETRIES: Final = "NOTIFIEDBY_MAX_RETRIES"
+DEADLINE: Final = "NOTIFIEDBY_DEADLINE"
+MAX_RESPONSE_BYTES: Final = "NOTIFIEDBY_MAX_RESPONSE_BYTES"
 
 DEFAULT_BASE_URL: Final = "https://api.notifiedby.com"
 #: (connect, read) in seconds. There is no way to ask for "no timeout": a hung server must
 #: never hang the web request or worker that called us.
 DEFAULT_TIMEOUT: Final[tuple[float, float]] = (5.0, 30.0)
 DEFAULT_MAX_RETRIES: Final[int] = 2
+#: Seconds: a Retry-After longer than this is not waited for, so no wait between two attempts
+#: of a call is longer (the backoff itself stays under 8 s).
+MAX_RETRY_AFTER: Final = 30.0
+#: Bytes: a bigger answer is refused unread. The API's answers are a few kilobytes; this only
+#: stops a broken or hostile server from filling the memory.
+DEFAULT_MAX_RESPONSE_BYTES: Final[int] = 50 * 2**20
 
 #: A timeout as callers give it: one number for both phases, or a (connect, read) pair.
 TimeoutArg = float | tuple[float, float]
@@ -113,6 +127,23 @@ class ClientSettings:
     max_retries: int
     #: Where the API key came from, in words, for the hint of a 401 ("the Django setting ...").
     api_key_source: str
+    #: Seconds one call may take in all, attempts and waits included; None: the client derives
+    #: it from the timeout and max_retries (:func:`default_deadline`).
+    deadline: float | None = None
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+
+def default_deadline(
+    timeout: tuple[float, float], max_retries: int, longest_wait: float = MAX_RETRY_AFTER
+) -> float:
+    """Return the deadline of a call when none is set: the longest the call could take
+    without one, ``(max_retries + 1) * (connect + read) + max_retries * longest_wait``.
+
+    So a deadline derived this way never cuts short a call that answers within its timeouts;
+    it only stops one that a server keeps alive by trickling bytes.
+    """
+    connect, read = timeout
+    return (max_retries + 1) * (connect + read) + max_retries * longest_wait
 
 
 # --- Converters: each takes a raw value (any type from Django, str from the environment),
@@ -177,6 +208,16 @@ def to_seconds(value: Any) -> float:
         return _to_seconds(value)
     except (TypeError, ValueError):
         raise ValueError(f"must be a positive number of seconds, got {value!r}") from None
+
+
+def to_byte_count(value: Any) -> int:
+    """Return a size in bytes: a whole number above 0 (a number or a string of digits)."""
+    raw = value
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"must be a whole number of bytes above 0, got {raw!r}")
+    return value
 
 
 def to_max_retries(value: Any) -> int:
@@ -309,6 +350,8 @@ def resolve_client_settings(
     encryption_key: str | None = None,
     timeout: TimeoutArg | None = None,
     max_retries: int | None = None,
+    deadline: float | None = None,
+    max_response_bytes: int | None = None,
     django_settings: Any = UNSET,
     environ: Mapping[str, str] | None = None,
 ) -> ClientSettings:
@@ -338,5 +381,13 @@ def resolve_client_settings(
             "the api_key argument or email backend option"
             if key_source == "argument"
             else source_text(API_KEY, key_source)
+        ),
+        deadline=get_setting(DEADLINE, deadline, default=None, convert=to_seconds, **where),
+        max_response_bytes=get_setting(
+            MAX_RESPONSE_BYTES,
+            max_response_bytes,
+            default=DEFAULT_MAX_RESPONSE_BYTES,
+            convert=to_byte_count,
+            **where,
         ),
     )

@@ -7,6 +7,7 @@
     ├── NotifiedByUnsupportedFeature      a message has what the API can't carry (ValueError)
     ├── NotifiedByConnectionError         the request did not get an answer
     │   └── NotifiedByTimeoutError        ... because a timeout expired
+    │       ├── NotifiedByDeadlineExceeded .. the whole call outlived its deadline
     │       └── NotifiedByDeliveryTimeout ... wait_for_delivery() gave up while still pending
     ├── NotifiedByAPIError                the API answered with an error status
     │   ├── NotifiedByValidationError     400, or bad input caught before sending (ValueError)
@@ -20,7 +21,8 @@
     └── MultipleObjectsReturned           a get() found more than one
 
 The first six names are the ones the package has always documented; code that catches them
-keeps working. No message or repr ever contains an API key or an encryption key.
+keeps working. No message, repr, ``body`` or ``headers`` ever contains an API key or an
+encryption key.
 
 The email backend's ``fail_silently`` swallows NotifiedByErrors except the two that mean the
 code or the settings are wrong, NotifiedByConfigError and NotifiedByUnsupportedFeature:
@@ -39,6 +41,7 @@ __all__ = [
     "NotifiedByAuthError",
     "NotifiedByConfigError",
     "NotifiedByConnectionError",
+    "NotifiedByDeadlineExceeded",
     "NotifiedByDeliveryTimeout",
     "NotifiedByError",
     "NotifiedByNotFoundError",
@@ -120,6 +123,24 @@ class NotifiedByTimeoutError(NotifiedByConnectionError):
     """Raised when connecting or waiting for the answer took longer than the timeout."""
 
 
+class NotifiedByDeadlineExceeded(NotifiedByTimeoutError):
+    """Raised when one call (every attempt and wait) outlived its deadline, in seconds
+    ``deadline``: a server that answers too slowly, or trickles its answer."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        deadline: float,
+        hint: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        maybe_sent: bool = True,
+    ) -> None:
+        super().__init__(message, hint=hint, method=method, path=path, maybe_sent=maybe_sent)
+        self.deadline = deadline
+
+
 class NotifiedByDeliveryTimeout(NotifiedByTimeoutError):
     """Raised by ``Email.wait_for_delivery()`` when the email is still ``pending`` at the
     timeout. ``email_id`` says which email; ``timeout`` is how long it waited, in seconds."""
@@ -158,11 +179,12 @@ class NotifiedByAPIError(NotifiedByError):
         self.method = method
         #: The request path relative to the API root (``/email/send/``), never with a query.
         self.path = path
-        #: The decoded JSON body, or the (truncated) text when it was not JSON.
+        #: The decoded JSON body, or the (truncated) text when it was not JSON; a key the
+        #: server echoed is replaced by "…".
         self.body = body
         #: ``{"field": ["message", ...]}`` for field errors, else empty.
         self.field_errors = field_errors or {}
-        #: The response headers (none of which carries a secret).
+        #: The response headers, a key the server echoed replaced by "…".
         self.headers = headers or {}
 
     def __repr__(self) -> str:

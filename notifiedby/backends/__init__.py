@@ -57,9 +57,10 @@ class NotifiedByEmailBackend(BaseEmailBackend):
     """Send Django email through the NotifiedBy API.
 
     Keyword arguments (also ``MAILERS`` ``OPTIONS``) override the settings of the same name:
-    ``api_key``, ``base_url``, ``encryption_key``, ``timeout``, ``max_retries`` for the API
-    client, or ``client`` for one you own (never closed here); ``use_account_template``,
-    ``ignore_unsupported_features``, ``ignore_recipients_refused``, ``strict_from``.
+    ``api_key``, ``base_url``, ``encryption_key``, ``timeout``, ``max_retries``, ``deadline``,
+    ``max_response_bytes`` for the API client, or ``client`` for one you own (never closed
+    here); ``use_account_template``, ``ignore_unsupported_features``,
+    ``ignore_recipients_refused``, ``strict_from``.
     Configuration errors are raised here or in ``open()``, never hidden by ``fail_silently``.
     """
 
@@ -75,6 +76,8 @@ class NotifiedByEmailBackend(BaseEmailBackend):
         encryption_key: str | None = None,
         timeout: TimeoutArg | None = None,
         max_retries: int | None = None,
+        deadline: float | None = None,
+        max_response_bytes: int | None = None,
         client: NotifiedByClient | None = None,
         use_account_template: bool | None = None,
         ignore_unsupported_features: bool | None = None,
@@ -91,6 +94,8 @@ class NotifiedByEmailBackend(BaseEmailBackend):
             "encryption_key": encryption_key,
             "timeout": timeout,
             "max_retries": max_retries,
+            "deadline": deadline,
+            "max_response_bytes": max_response_bytes,
         }
         self._given_client = client
         self._client: NotifiedByClient | None = client

@@ -43,9 +43,10 @@ logger = logging.getLogger("notifiedby.outbox")
 MAX_ATTEMPTS: Final = "NOTIFIEDBY_OUTBOX_MAX_ATTEMPTS"
 DEFAULT_MAX_ATTEMPTS: Final[int] = 25
 LEASE: Final = "NOTIFIEDBY_OUTBOX_LEASE"
-#: Seconds a claimed row stays hidden from other workers. It must exceed the longest send:
-#: with the client's defaults, 3 tries of (5 s connect + 30 s read) and 2 waits of at most
-#: 30 s (a 429's Retry-After) come to under 3 minutes.
+#: Seconds a claimed row stays hidden from other workers. It must exceed the longest send,
+#: the client's deadline (``NotifiedByClient.deadline``): by default 165 s, from 3 tries of
+#: (5 s connect + 30 s read) and 2 waits of at most 30 s. The system check notifiedby.W002
+#: warns when it does not.
 DEFAULT_LEASE: Final[float] = 300.0
 
 

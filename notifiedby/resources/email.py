@@ -48,6 +48,7 @@ __all__ = [
     "Email",
     "EmailManager",
     "EmailQuerySet",
+    "clean_attachment",
     "get_delivery",
     "get_detail",
     "send_email",
@@ -80,17 +81,54 @@ def _clean_text(value: object, argument: str) -> str:
 #: What a multipart file name can't carry unambiguously: receivers read a backslash as an
 #: escape, and %22, %0D, %0A as the form encoding of a quote, CR and LF.
 _AMBIGUOUS_FILENAME = re.compile(r"\\|%(22|0d|0a)", re.IGNORECASE)
+#: Control characters (C0 with CR, LF and NUL, DEL, C1) and Unicode line breaks: written into
+#: a header they can end it and start another.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: A media type, ``type/subtype`` and any ``; name=value`` parameters (RFC 9110 8.3.1): each
+#: name an HTTP token, each value a token or a quoted string; ASCII only, so no control
+#: character gets through.
+_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"'
+_MEDIA_TYPE = re.compile(rf"{_NAME}/{_NAME}(?:[ \t]*;[ \t]*{_NAME}=(?:{_NAME}|{_QUOTED}))*")
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
-def _clean_filename(value: object) -> str:
-    name = _clean_text(value, "attachment file name")
-    if not name or _AMBIGUOUS_FILENAME.search(name):
-        msg = (
-            f"attachment file name: {name!r} can't be sent intact (it is empty, or has a "
-            "backslash or one of %22, %0D, %0A)."
+def clean_attachment(filename: object, mimetype: str | None) -> tuple[str, str]:
+    """Return an attachment's file name and content type (None or "": the default), checked
+    before anything is sent, since both end up in a header of the multipart request.
+
+    Raise NotifiedByValidationError naming the attachment and the fix.
+    """
+    name = _clean_text(filename, "attachment file name")
+    content_type = mimetype or DEFAULT_CONTENT_TYPE
+    problem = _filename_problem(name) or _content_type_problem(content_type)
+    if problem:
+        raise NotifiedByValidationError(f"Attachment {name!r} {problem}.", status_code=None)
+    return name, content_type
+
+
+def _filename_problem(name: str) -> str | None:
+    if not name:
+        return "has an empty file name; give it a name"
+    control = _CONTROL.search(name)
+    if control:
+        return (
+            f"has a control character ({control.group()!r}) in its file name; remove CR, LF, "
+            "NUL and other control characters from it"
         )
-        raise NotifiedByValidationError(msg, status_code=None)
-    return name
+    if _AMBIGUOUS_FILENAME.search(name):
+        return "has a file name that can't be sent intact; remove backslashes, %22, %0D, %0A"
+    return None
+
+
+def _content_type_problem(content_type: object) -> str | None:
+    if isinstance(content_type, str) and _MEDIA_TYPE.fullmatch(content_type):
+        return None
+    return (
+        f"has the content type {content_type!r}, which is not a type/subtype media type; give "
+        "one such as 'application/pdf' (parameters as in 'text/plain; charset=utf-8'), or None "
+        "for the default"
+    )
 
 
 def send_email(
@@ -134,10 +172,10 @@ def send_email(
         else value
         for key, value in fields.items()
     }
-    files = [
-        ("attachment", (_clean_filename(name), content, mimetype or "application/octet-stream"))
-        for name, content, mimetype in attachments
-    ]
+    files = []
+    for name, content, mimetype in attachments:
+        filename, content_type = clean_attachment(name, mimetype)
+        files.append(("attachment", (filename, content, content_type)))
     answer = client.post(SEND_PATH, data=data, files=files, idempotency_key=idempotency_key)
     return json_object(answer, "a send")
 

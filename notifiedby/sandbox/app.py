@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import math
-import secrets
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from importlib import resources
@@ -15,6 +15,7 @@ from notifiedby.sandbox import handlers, inbox
 from notifiedby.sandbox.control import MAX_PAGE_SIZE, Control
 from notifiedby.sandbox.controls_http import control_endpoint
 from notifiedby.sandbox.faults import DropConnection, Fault, RecordedRequest, redact_headers
+from notifiedby.sandbox.hosts import AllowedHosts
 from notifiedby.sandbox.wire import (
     MAX_BODY_BYTES,
     ApiError,
@@ -50,6 +51,8 @@ ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {
 _ID_ROUTES = {("email", "detail"), ("email", "delivery")}
 _MAX_IDEMPOTENCY_KEY = 255
 _OPENAPI = ("v1", "openapi.json")
+#: Control requests carry a little JSON; bigger bodies are refused with 413 unread.
+CONTROL_BODY_BYTES = 1024 * 1024
 
 
 def _openapi_document() -> bytes:
@@ -57,10 +60,15 @@ def _openapi_document() -> bytes:
 
 
 class SandboxApp:
-    """A WSGI callable serving the NotifiedBy API, the ``/_sandbox/`` controls and the inbox."""
+    """A WSGI callable serving the NotifiedBy API, the ``/_sandbox/`` controls and the inbox.
 
-    def __init__(self, control: Control) -> None:
+    Requests whose Host is not in ``allowed_hosts`` (by default the loopback names and the
+    bound address) are refused with 400.
+    """
+
+    def __init__(self, control: Control, allowed_hosts: AllowedHosts | None = None) -> None:
         self.control = control
+        self.allowed_hosts = allowed_hosts or AllowedHosts()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         status, body, headers = self.handle(environ)
@@ -80,28 +88,33 @@ class SandboxApp:
 
     def handle(self, environ: WSGIEnvironment) -> Response:
         try:
-            request = self._read(environ)
+            request = self._read_head(environ)
         except ApiError as error:
-            return error.status, error.body, {**error.headers, "Connection": "close"}
+            return error.status, error.body, dict(error.headers)
         if request.raw_path.startswith("/_sandbox/"):
-            return self._answer(lambda: control_endpoint(self.control, request))
+            return self._answer(lambda: self._control_endpoint(request, environ))
         if request.raw_path == "/" or request.raw_path.startswith("/inbox/"):
+            # The inbox only answers GET: its body, if any, is left unread.
             return self._answer(lambda: inbox.serve(self.control, request))
         recorded = RecordedRequest(
             method=request.method,
             path=request.raw_path,
             query=request.query,
             headers=redact_headers({k.title(): v for k, v in request.headers.items()}),
-            # A request with an Encryption-Key carries content the sandbox must not keep.
-            body=None if request.header("encryption-key") else request.body,
-            json=None,
             connection_id=request.connection_id,
         )
-        if recorded.body is not None and "json" in (request.header("content-type") or ""):
+        # The key is checked before the body is read, so a request without one costs the
+        # sandbox no memory; its 401 comes later, after the route is known (404 first).
+        refusal = self._key_refusal(request)
+        if refusal is None:
             try:
-                recorded.json = json.loads(recorded.body)
-            except ValueError:
-                recorded.json = None
+                request.body = _read_body(environ, MAX_BODY_BYTES)
+            except ApiError as error:
+                recorded.status = error.status
+                self.control.recorder.add(recorded)
+                return error.status, error.body, dict(error.headers)
+            # A request with an Encryption-Key carries content the sandbox must not keep.
+            recorded.keep_body(request.body, secret=bool(request.header("encryption-key")))
         self.control.recorder.add(recorded)
         fault = self.control.faults.pick(request.method, request.raw_path)
         if fault is not None:
@@ -110,20 +123,29 @@ class SandboxApp:
         # carried out and only its answer is delayed, replaced or dropped.
         response = None
         if fault is None or fault.after:
-            response = self._answer(lambda: self._dispatch(request))
+            response = self._answer(lambda: self._dispatch(request, refusal))
         if fault is not None:
             response = self._strike(fault, recorded) or response
         if response is None:
-            response = self._answer(lambda: self._dispatch(request))
+            response = self._answer(lambda: self._dispatch(request, refusal))
         recorded.status = response[0]
         return response
 
-    def _read(self, environ: WSGIEnvironment) -> Request:
+    def _read_head(self, environ: WSGIEnvironment) -> Request:
+        """Read all but the body: the body waits until the app knows it wants it."""
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
         if not raw_uri:
             path = quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/:@!$&'()*+,;=-._~")
             raw_uri = path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
         raw_path, _, query_string = raw_uri.partition("?")
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        origin = self.allowed_hosts.origin(
+            headers.get("host"), environ["SERVER_NAME"], int(environ["SERVER_PORT"])
+        )
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -131,13 +153,7 @@ class SandboxApp:
         if length < 0:
             raise ApiError(400, {"detail": "Content-Length is not a whole number of bytes."})
         if length > MAX_BODY_BYTES:
-            limit = MAX_BODY_BYTES // (1024 * 1024)
-            raise ApiError(413, {"detail": f"Request body too large: the limit is {limit} MiB."})
-        headers = {
-            key[5:].replace("_", "-").lower(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
+            raise _too_large(MAX_BODY_BYTES)
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
         return Request(
@@ -146,9 +162,13 @@ class SandboxApp:
             raw_path=raw_path,
             query=parse_query(query_string),
             headers=headers,
-            body=environ["wsgi.input"].read(length) if length else b"",
             connection_id=environ.get("notifiedby.connection_id", 0),
+            origin=origin,
         )
+
+    def _control_endpoint(self, request: Request, environ: WSGIEnvironment) -> tuple[int, Any]:
+        request.body = _read_body(environ, CONTROL_BODY_BYTES)
+        return control_endpoint(self.control, request)
 
     def _answer(self, produce: Callable[[], Response | tuple[int, Any]]) -> Response:
         try:
@@ -171,7 +191,7 @@ class SandboxApp:
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
         return fault.status, fault.response_body(), headers
 
-    def _dispatch(self, request: Request) -> Response:
+    def _dispatch(self, request: Request, refusal: ApiError | None) -> Response:
         segments = request.segments
         if tuple(segments) == _OPENAPI:
             if request.method != "GET":
@@ -190,7 +210,8 @@ class SandboxApp:
         methods = ROUTES.get(route)
         if methods is None:
             raise ApiError(404, {"detail": "Not found."})
-        self._authenticate(request)
+        if refusal is not None:
+            raise refusal
         handler = methods.get(request.method)
         if handler is None:
             allow = ", ".join(methods)
@@ -198,21 +219,32 @@ class SandboxApp:
             raise ApiError(405, body, {"Allow": allow})
         if email_id is not None:
             request.query["id"] = [email_id]
-        with self.control.store.lock:
+        # scrypt runs before the lock; the rest is one transaction, so an email and its
+        # idempotency record commit together or not at all.
+        handler = handlers.prepare(handler, self.control, request)
+        with self.control.store.transaction():
             self.control.settle()
             if request.method == "POST" and request.header("idempotency-key") is not None:
                 return self._idempotent(request, handler)
             status, body = handler(self.control, request)
             return status, self._paginate(request, body), {}
 
-    def _authenticate(self, request: Request) -> None:
+    def _key_refusal(self, request: Request) -> ApiError | None:
+        """The 401 for a request without a valid API key; None when the key is valid."""
         header = request.header("authorization")
         if not header:
-            raise ApiError(401, {"detail": "Authentication credentials were not provided."})
+            return ApiError(401, {"detail": "Authentication credentials were not provided."})
         scheme, _, key = header.partition(" ")
-        known = any(secrets.compare_digest(key.strip(), k) for k in self.control.api_keys)
+        try:
+            # Header text holds the bytes as Latin-1 (WSGI's rule). compare_digest takes
+            # bytes here: given non-ASCII str it raises TypeError instead of answering.
+            given = key.strip().encode("latin-1")
+        except UnicodeEncodeError:
+            given = b""
+        known = any(hmac.compare_digest(given, k.encode("utf-8")) for k in self.control.api_keys)
         if scheme != "Api-Key" or not known:
-            raise ApiError(401, {"detail": "Invalid API key."})
+            return ApiError(401, {"detail": "Invalid API key."})
+        return None
 
     def _idempotent(self, request: Request, handler: Handler) -> Response:
         key = request.header("idempotency-key") or ""
@@ -264,6 +296,29 @@ class SandboxApp:
         query = {name: values for name, values in request.query.items() if name != "page"}
         if page > 1:  # like Django REST framework, the link to page 1 carries no page number
             query["page"] = [str(page)]
-        host = request.header("host") or "127.0.0.1"
         encoded = urlencode(query, doseq=True)
-        return f"http://{host}{request.raw_path}" + (f"?{encoded}" if encoded else "")
+        return f"{request.origin}{request.raw_path}" + (f"?{encoded}" if encoded else "")
+
+
+def _too_large(limit: int) -> ApiError:
+    shown = f"{limit // (1024 * 1024)} MiB"
+    return ApiError(413, {"detail": f"Request body too large: the limit is {shown}."})
+
+
+def _read_body(environ: WSGIEnvironment, limit: int) -> bytes:
+    """Read the request body, at most ``limit`` bytes; ApiError 413 for a bigger one.
+
+    A chunked body has no length (``wsgi.input_terminated``): the server ends the input.
+    """
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if length > limit:
+        raise _too_large(limit)
+    if length:
+        body: bytes = environ["wsgi.input"].read(length)
+        return body
+    if not environ.get("wsgi.input_terminated"):
+        return b""
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        raise _too_large(limit)
+    return body

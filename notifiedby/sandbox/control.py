@@ -183,8 +183,9 @@ class Control:
             self._load_example_flows()
 
     def _load_example_flows(self) -> None:
-        for flow in EXAMPLE_FLOWS:
-            self.store.define_flow(flow["trigger"], flow["name"], flow["steps"])
+        with self.store.transaction():
+            for flow in EXAMPLE_FLOWS:
+                self.store.define_flow(flow["trigger"], flow["name"], flow["steps"])
 
     # --- controls -------------------------------------------------------------------
 
@@ -315,7 +316,7 @@ class Control:
     def reset(self) -> None:
         """Drop all state, faults, options and the request record."""
         self.wake_sleepers()
-        with self.store.lock:
+        with self.store.transaction():
             self._opened.clear()
             self._refused.clear()
             self.store.reset()

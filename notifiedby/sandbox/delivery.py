@@ -54,7 +54,7 @@ def record_email(
     The recipient is created or updated with the names and flags given. Return the stored
     row and whether the address was blocked.
     """
-    with store.lock:
+    with store.transaction():
         blocked = store.is_blocked(recipient)
         store.upsert_recipient(
             recipient,
@@ -87,7 +87,7 @@ def record_email(
 
 def settle(store: Store, until: datetime | None = None) -> None:
     """Give every pending email due by ``until`` (default: now) its outcome."""
-    with store.lock:
+    with store.transaction():
         for row in store.settle_deliveries(until or store.now()):
             if row["outcome"] in _BLOCKING:
                 store.block(row["recipient"])

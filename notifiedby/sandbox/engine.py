@@ -239,7 +239,8 @@ class Engine:
         with self._running:
             until = self.store.now() + delta
             while True:
-                with self.store.lock:
+                # One transaction per step, so a crash never leaves a step half done.
+                with self.store.transaction():
                     event = self._next_event(until)
                     if event is None:
                         break

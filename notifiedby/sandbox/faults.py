@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
+import re
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -15,6 +18,15 @@ __all__ = ["DropConnection", "Fault", "FaultSet", "RecordedRequest", "Recorder"]
 
 #: How many requests the recorder keeps; the oldest go first.
 RECORD_LIMIT = 10_000
+#: How many bytes of bodies, headers and paths the recorder keeps, all requests together.
+RECORD_BYTES = 32 * 1024 * 1024
+#: A body up to this size is kept as bytes; a larger one as its size and SHA-256 only.
+KEEP_BODY_BYTES = 1024 * 1024
+#: What one record costs beyond its text (the objects that hold it), for the byte budget.
+_RECORD_OVERHEAD = 512
+
+#: A Retry-After value is written as a header: visible ASCII and spaces only.
+_HEADER_TEXT = re.compile(r"[\x20-\x7e]*")
 
 
 class DropConnection(Exception):
@@ -31,7 +43,7 @@ class Fault:
 
     id: int
     status: int | None = attrs.field(default=None)
-    retry_after: str | None = None
+    retry_after: str | None = attrs.field(default=None)
     body: Any = None
     latency: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     drop: bool = False
@@ -48,6 +60,13 @@ class Fault:
     def _check_status(self, attribute: attrs.Attribute[Any], value: int | None) -> None:
         if value is not None and not 400 <= value <= 599:
             raise ValueError(f"status must be an error status (400-599), got {value!r}")
+
+    @retry_after.validator
+    def _check_retry_after(self, attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is not None and not _HEADER_TEXT.fullmatch(value):
+            raise ValueError(
+                f"retry_after must be printable ASCII (seconds or a date), got {value!r}"
+            )
 
     def __attrs_post_init__(self) -> None:
         if self.status is None and not self.drop and not self.latency:
@@ -131,16 +150,47 @@ class RecordedRequest:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
-    #: The raw body; None when the request carried an Encryption-Key (no plaintext kept).
-    body: bytes | None = attrs.field(repr=False)
-    json: Any = attrs.field(repr=False)
     connection_id: int
+    #: The raw body; None when it was not read (no valid API key), when the request carried
+    #: an Encryption-Key (no plaintext kept), or when it was over KEEP_BODY_BYTES.
+    body: bytes | None = attrs.field(default=None, repr=False)
+    #: The body's length in bytes, whether or not it was kept.
+    body_size: int = 0
+    #: The body's SHA-256 (hex) when it was too big to keep; None otherwise.
+    body_sha256: str | None = None
     status: int | None = None
     fault: dict[str, Any] | None = None
 
     @property
     def idempotency_key(self) -> str | None:
         return self.headers.get("Idempotency-Key")
+
+    @property
+    def json(self) -> Any:
+        """The kept body decoded as JSON when it was sent as JSON; None otherwise."""
+        if self.body is None or "json" not in self.headers.get("Content-Type", ""):
+            return None
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError):
+            return None
+
+    def keep_body(self, body: bytes, *, secret: bool) -> None:
+        """Record ``body``: its bytes if small, else its SHA-256; only its size if ``secret``."""
+        self.body_size = len(body)
+        if secret:
+            return
+        if len(body) <= KEEP_BODY_BYTES:
+            self.body = body
+        else:
+            self.body_sha256 = hashlib.sha256(body).hexdigest()
+
+    @property
+    def weight(self) -> int:
+        """Roughly how many bytes this record holds, for the recorder's budget."""
+        text = sum(len(name) + len(value) for name, value in self.headers.items())
+        text += sum(len(name) + sum(map(len, values)) for name, values in self.query.items())
+        return _RECORD_OVERHEAD + len(self.path) + text + len(self.body or b"")
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -158,20 +208,36 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 class Recorder:
-    """The requests received, oldest first, up to RECORD_LIMIT."""
+    """The requests received, oldest first, up to RECORD_LIMIT of them and RECORD_BYTES."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._requests: deque[RecordedRequest] = deque(maxlen=RECORD_LIMIT)
+        # Each record with its weight as it was when added, so eviction subtracts the same.
+        self._requests: deque[tuple[RecordedRequest, int]] = deque()
+        self._bytes = 0
 
     def add(self, request: RecordedRequest) -> None:
+        """Keep ``request`` (its body already set), dropping the oldest to stay in budget."""
+        weight = request.weight
         with self._lock:
-            self._requests.append(request)
+            self._requests.append((request, weight))
+            self._bytes += weight
+            while len(self._requests) > RECORD_LIMIT or (
+                self._bytes > RECORD_BYTES and len(self._requests) > 1
+            ):
+                self._bytes -= self._requests.popleft()[1]
 
     def clear(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._bytes = 0
+
+    @property
+    def total_bytes(self) -> int:
+        """What the kept records weigh, in bytes."""
+        with self._lock:
+            return self._bytes
 
     def to_list(self) -> list[RecordedRequest]:
         with self._lock:
-            return list(self._requests)
+            return [request for request, _ in self._requests]

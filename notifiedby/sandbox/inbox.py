@@ -17,11 +17,13 @@ from urllib.parse import quote
 
 from notifiedby.sandbox.control import Control, SentEmail
 from notifiedby.sandbox.flows import duration
-from notifiedby.sandbox.wire import ApiError, Request
+from notifiedby.sandbox.wire import ApiError, Request, is_media_type
 
 __all__ = ["serve"]
 
 Response = tuple[int, Any, dict[str, str]]
+
+_OCTET_STREAM = "application/octet-stream"
 
 _CSS = """
 *{box-sizing:border-box}
@@ -269,11 +271,13 @@ def _attachment(control: Control, email_id: str, index: str) -> Response:
     if email is None or not index.isdigit() or int(index) >= len(email.attachments):
         raise ApiError(404, {"detail": "Not found."})
     item = email.attachments[int(index)]
+    # Checked when sent, but a --data file may hold what an older sandbox let through.
+    content_type = item.content_type if is_media_type(item.content_type) else _OCTET_STREAM
     return (
         200,
         item.content,
         {
-            "Content-Type": item.content_type,
+            "Content-Type": content_type,
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(item.filename)}",
             # Never render an attachment as a page of the inbox's origin.
             "Content-Security-Policy": "sandbox",

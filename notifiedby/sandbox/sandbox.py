@@ -12,6 +12,7 @@ from typing import Any
 from notifiedby.sandbox.app import SandboxApp
 from notifiedby.sandbox.control import Control, SentEmail
 from notifiedby.sandbox.faults import Fault, RecordedRequest
+from notifiedby.sandbox.hosts import AllowedHosts
 from notifiedby.sandbox.server import POLL_INTERVAL, SandboxServer
 from notifiedby.sandbox.store import Store
 
@@ -27,7 +28,9 @@ class Sandbox:
     seconds of sandbox time an email stays ``pending``. ``real_time`` runs due flow steps
     every second by the wall clock; otherwise they run when ``advance()`` is called.
     ``encryption_keys`` open sealed emails in the inbox and in :attr:`emails`; they are still
-    stored encrypted.
+    stored encrypted. It answers requests whose Host is ``localhost``, ``127.0.0.1``,
+    ``[::1]`` or the bound address, on its port, or one of ``allowed_hosts`` (``name``: on
+    any port; ``name:port``); others get 400, so a web page can't reach it by DNS rebinding.
     """
 
     def __init__(
@@ -41,7 +44,9 @@ class Sandbox:
         delivery_delay: float = 0.0,
         real_time: bool = False,
         encryption_keys: list[str] | None = None,
+        allowed_hosts: list[str] | None = None,
     ) -> None:
+        hosts = AllowedHosts(allowed_hosts or ())
         keys = list(api_keys) if api_keys else [f"sbx_{secrets.token_urlsafe(24)}"]
         if not all(isinstance(key, str) and key.strip() for key in keys):
             raise ValueError("api_keys must be non-empty strings")
@@ -58,6 +63,7 @@ class Sandbox:
             store.close()
             raise
         self.real_time = real_time
+        self._app = SandboxApp(self.control, hosts)
         self._address = (host, port)
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
@@ -71,7 +77,7 @@ class Sandbox:
     def start(self) -> Sandbox:
         """Bind and serve in a background thread; return self."""
         if self._server is None:
-            self._server = SandboxServer(self._address, SandboxApp(self.control))
+            self._server = SandboxServer(self._address, self._app)
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": POLL_INTERVAL},

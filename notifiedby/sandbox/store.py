@@ -1,16 +1,20 @@
 """The sandbox's state: one SQLite database, in memory or in a file.
 
-Every method takes the store's lock, so the threaded server can share one connection. Rows
+Every method takes the store's lock, so the threaded server can share one connection. A
+statement commits on its own unless it runs inside :meth:`Store.transaction`, which the API
+holds around each call so that its writes and its idempotency record commit together. Rows
 come back as the dicts the API shows; the HTTP layer adds nothing but pagination.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -55,6 +59,15 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only: it may hold email bodies.
+
+    SQLite gives its journal the database file's mode. A file that exists keeps its mode.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _key(email: str) -> str:
     return email.casefold()
 
@@ -97,8 +110,15 @@ class Store:
 
     def __init__(self, path: str | None = None) -> None:
         self.lock = threading.RLock()
-        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False)
+        if path is not None:
+            _create_private(path)
+        # No implicit transactions: a statement commits alone, or with the rest of a
+        # transaction() block.
+        self._db = sqlite3.connect(
+            path or ":memory:", check_same_thread=False, isolation_level=None
+        )
         self._db.row_factory = sqlite3.Row
+        self._depth = 0  # transaction() blocks open; read and changed only under the lock
         self._db.executescript(_SCHEMA)
         #: How far the sandbox clock runs ahead of the wall clock (kept in the settings).
         self.clock_offset = timedelta(seconds=self.get_setting("clock_offset", 0.0))
@@ -126,9 +146,35 @@ class Store:
         return row
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        cursor = self._db.execute(sql, params)
-        self._db.commit()
-        return cursor
+        return self._db.execute(sql, params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock and commit everything done inside at once, or nothing on an error.
+
+        A transaction inside another joins it.
+        """
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.rollback()
+                # The clock offset is kept in the settings too; go back to the committed one.
+                self.clock_offset = timedelta(seconds=self.get_setting("clock_offset", 0.0))
+                raise
+            else:
+                self._db.commit()
+            finally:
+                self._depth = 0
 
     def _new_sqid(self, table: str) -> str:
         while True:
@@ -138,11 +184,10 @@ class Store:
 
     def reset(self) -> None:
         """Forget everything: data, flows, blocked addresses, settings."""
-        with self.lock:
+        with self.transaction():
             for table in _TABLES:
                 self._db.execute(f"DELETE FROM {table}")  # noqa: S608
             self._db.execute("DELETE FROM sqlite_sequence")
-            self._db.commit()
             self.clock_offset = timedelta(0)
 
     # --- settings -------------------------------------------------------------------

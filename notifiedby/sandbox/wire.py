@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -17,11 +18,23 @@ __all__ = [
     "Upload",
     "check_email",
     "field_errors",
+    "is_filename",
+    "is_media_type",
     "parse_body",
 ]
 
 #: Bodies above this are refused with 413: room for a few 10 MB attachments in multipart.
 MAX_BODY_BYTES = 40 * 1024 * 1024
+#: JSON nested deeper than this is refused with 400, so no later step recurses that deep.
+MAX_JSON_DEPTH = 100
+_TOO_DEEP = f"JSON parse error - nested more than {MAX_JSON_DEPTH} levels deep."
+#: The longest attachment content type and file name accepted, in characters.
+MAX_ATTACHMENT_LABEL = 255
+
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t !-~])*"'
+#: ``type/subtype`` then ``; name=value`` parameters (RFC 9110 media-type), ASCII only.
+_MEDIA_TYPE = re.compile(rf"{_TCHARS}/{_TCHARS}(?:[ \t]*;[ \t]*{_TCHARS}=(?:{_TCHARS}|{_QUOTED}))*")
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -63,8 +76,11 @@ class Request:
     raw_path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
-    body: bytes
     connection_id: int
+    #: Where the request came, as an allowed ``http://host:port``; links are built from it.
+    origin: str
+    #: Empty until the app has decided to read the body (after authentication).
+    body: bytes = b""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -89,6 +105,38 @@ def parse_query(query_string: str) -> dict[str, list[str]]:
         raise ApiError(400, {"detail": "The query string is not valid UTF-8."}) from None
 
 
+def is_media_type(value: str) -> bool:
+    """Tell whether ``value`` is a content type: ``type/subtype`` with optional parameters."""
+    return len(value) <= MAX_ATTACHMENT_LABEL and _MEDIA_TYPE.fullmatch(value) is not None
+
+
+def is_filename(value: str) -> bool:
+    """Tell whether ``value`` is a usable file name: not empty, not too long, no control
+    characters (a CR or LF in a name would end up in a header or a log line)."""
+    return 0 < len(value) <= MAX_ATTACHMENT_LABEL and not any(
+        unicodedata.category(character) == "Cc" for character in value
+    )
+
+
+def _shown(value: str) -> str:
+    return repr(value[:60] + ("..." if len(value) > 60 else ""))
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and objects nest in decoded JSON, found without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, level + 1))
+        deepest = max(deepest, level)
+    return deepest
+
+
 def parse_body(request: Request) -> tuple[dict[str, Any], list[Upload]]:
     """Decode a body as JSON, form or multipart; return the fields and the file parts."""
     content_type = request.header("content-type") or ""
@@ -103,6 +151,10 @@ def parse_body(request: Request) -> tuple[dict[str, Any], list[Upload]]:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except (UnicodeError, ValueError) as exc:
             raise ApiError(400, {"detail": f"JSON parse error - {exc}"}) from None
+        except RecursionError:
+            raise ApiError(400, {"detail": _TOO_DEEP}) from None
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise ApiError(400, {"detail": _TOO_DEEP})
         if not isinstance(data, dict):
             kind = type(data).__name__
             raise field_errors(
@@ -168,6 +220,11 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], li
             lines = head.decode("utf-8").split("\r\n")
         except UnicodeDecodeError:
             raise ApiError(400, {"detail": "Multipart part headers are not valid UTF-8."}) from None
+        # Part headers end at CRLF; a bare CR or LF left inside a value would split the
+        # header it is later written into (an attachment's type is served back as one).
+        if any(character in line for line in lines for character in "\r\n\0"):
+            detail = "Multipart form parse error - a part header holds a bare CR, LF or NUL."
+            raise ApiError(400, {"detail": detail})
         headers = {
             name.strip().lower(): value.strip()
             for name, _, value in (line.partition(":") for line in lines)
@@ -177,8 +234,22 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, Any], li
         if name is None:
             raise ApiError(400, {"detail": "Multipart form parse error - a part has no name."})
         if "filename" in disposition:
+            filename = disposition["filename"]
             media = headers.get("content-type", "application/octet-stream")
-            uploads.append(Upload(disposition["filename"], media, content))
+            if filename and not is_filename(filename):
+                detail = (
+                    f"Attachment file name {_shown(filename)} is not valid: use 1 to"
+                    f" {MAX_ATTACHMENT_LABEL} characters and no control characters."
+                )
+                raise ApiError(400, {"detail": detail})
+            if not is_media_type(media):
+                detail = (
+                    f"Attachment {_shown(filename)} has an invalid content type {_shown(media)}:"
+                    " give type/subtype, optionally with ; name=value parameters, in at most"
+                    f" {MAX_ATTACHMENT_LABEL} ASCII characters."
+                )
+                raise ApiError(400, {"detail": detail})
+            uploads.append(Upload(filename, media, content))
             continue
         try:
             fields.setdefault(name, []).append(content.decode("utf-8"))

@@ -13,6 +13,7 @@ from typing import Any
 import django
 import pytest
 from django.conf import settings
+from django.core.checks import CheckMessage
 
 from notifiedby.sandbox import Sandbox
 
@@ -67,6 +68,18 @@ if not settings.configured:
         **mail_settings(),
     )
     django.setup()
+
+
+def check_messages(**settings: Any) -> list[CheckMessage]:
+    """Run the package's system checks under ``settings``; they send through the backend,
+    so an API key is given unless the test says otherwise."""
+    from django.test import override_settings
+
+    from notifiedby.checks import check_settings
+
+    settings.setdefault("NOTIFIEDBY_API_KEY", "key-0123456789")
+    with override_settings(**settings):
+        return check_settings()
 
 
 @pytest.fixture

@@ -7,25 +7,15 @@ import sys
 
 import pytest
 from django.apps import apps
-from django.core.checks import CheckMessage
 from django.test import override_settings
 
-from notifiedby.checks import check_settings
 from notifiedby.outbox import generate_key
 from tests.django.conftest import BACKEND, HAS_MAILERS
-
-
-@pytest.fixture(autouse=True)
-def _no_sdk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NOTIFIEDBY_API_KEY", "NOTIFIEDBY_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+from tests.django.conftest import check_messages as messages
 
 
 def ids(**settings: object) -> list[str]:
-    # The test settings send through the backend: give them a key unless the test says.
-    settings.setdefault("NOTIFIEDBY_API_KEY", "key-0123456789")
-    with override_settings(**settings):
-        return [message.id for message in check_settings()]
+    return [message.id for message in messages(**settings)]
 
 
 def mail_settings(backend: str, **options: object) -> dict[str, object]:
@@ -73,12 +63,6 @@ def test_a_plain_http_base_url_to_another_machine_is_a_warning(
     url: str, expected: list[str]
 ) -> None:
     assert ids(NOTIFIEDBY_BASE_URL=url) == expected
-
-
-def messages(**settings: object) -> list[CheckMessage]:
-    settings.setdefault("NOTIFIEDBY_API_KEY", "key-0123456789")
-    with override_settings(**settings):
-        return check_settings()
 
 
 @pytest.mark.parametrize(

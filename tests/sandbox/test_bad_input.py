@@ -363,7 +363,7 @@ def test_a_chunked_body_is_read_or_refused_in_json(sandbox: Sandbox) -> None:
     body = b'{"email": "chunk@example.com"}'
     answer = _raw_exchange(
         sandbox,
-        b"POST /v1/recipients/ HTTP/1.1\r\nHost: x\r\n"
+        f"POST /v1/recipients/ HTTP/1.1\r\nHost: {urlsplit(sandbox.url).netloc}\r\n".encode()
         + f"Authorization: Api-Key {sandbox.api_key}\r\n".encode()
         + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
         + f"{len(body):x}\r\n".encode()

@@ -16,9 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
-from notifiedby.sandbox import Sandbox
+from notifiedby.sandbox import Attachment, Sandbox
 from tests.sandbox.conftest import Api
 
 pytest.importorskip("selenium", reason="needs selenium (pip install -e '.[dev]')")
@@ -240,3 +241,84 @@ def test_the_clock_button_runs_the_flows_and_the_inbox_is_screenshotted(
 
     assert png.startswith(b"\x89PNG")
     assert int.from_bytes(png[16:20], "big") == 1280  # the IHDR width
+
+
+def _attack(beacon: Beacon) -> str:
+    """Script that, if it ever ran in the inbox's origin, would say so three ways."""
+    return (
+        "<script>document.title = 'pwned';"
+        f" new Image().src = '{beacon.url}/script-ran';"
+        " fetch('/_sandbox/reset/', {method: 'POST'});</script>"
+    )
+
+
+def _downloads(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".crdownload"))
+
+
+def test_an_attachment_cannot_run_script_in_the_inbox(
+    api: Api,
+    sandbox: Sandbox,
+    beacon: Beacon,
+    browser: webdriver.Chrome,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 13: a content type holding "\n" was written back as headers on download, so the
+    # browser ran the attachment's script as a page of the inbox, able to reset the sandbox.
+    script = _attack(beacon)
+    injected = f"text/html\nContent-Length: {len(script)}\n\n{script}"
+    boundary = "nb-browser"
+    multipart = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="recipient"\r\n\r\n'
+        "alan@example.com\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="subject"\r\n\r\nFiles\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="body"\r\n\r\n<p>b</p>\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="a.html"'
+        f"\r\nContent-Type: {injected}\r\n\r\ncontent\r\n--{boundary}--\r\n"
+    ).encode()
+    refused = api.post(
+        "/v1/email/send/",
+        data=multipart,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert refused.status_code == 400
+    # An HTML attachment as a client may well send one, and the payload as a --data file
+    # written by an older sandbox may still hold it.
+    api.post(
+        "/v1/email/send/",
+        data={"recipient": "alan@example.com", "subject": "Files", "body": "<p>b</p>"},
+        files=[("attachment", ("page.html", script.encode(), "text/html"))],
+    )
+    [sent] = sandbox.emails
+    stored = (*sent.attachments, Attachment("old.html", injected, script.encode()))
+    poisoned = attrs.evolve(sent, attachments=stored)
+    monkeypatch.setattr(sandbox.control, "sent_emails", lambda: [poisoned])
+    sandbox.block("keep@example.com")  # gone if the script's reset ever ran
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+
+    # Opened directly: each must stay a download (the page does not change), never render
+    # as a page of the inbox's origin.
+    inbox_page = f"{sandbox.url}/#email-{sent.id}"
+    opened = []
+    for index in (0, 1):
+        browser.get(inbox_page)
+        _card(browser, "Files")
+        browser.get(f"{sandbox.url}/inbox/emails/{sent.id}/attachments/{index}")
+        opened.append((browser.current_url, browser.title))
+    assert opened == [(inbox_page, "NotifiedBy sandbox inbox")] * 2
+    # And through the inbox's links, as a reader would.
+    browser.get(inbox_page)
+    for link in _card(browser, "Files").find_elements(By.CSS_SELECTOR, "a[download]"):
+        link.click()
+    _wait(browser).until(
+        lambda _: (
+            {name.split(" ")[0].split(".")[0] for name in _downloads(tmp_path)} == {"old", "page"}
+        )
+    )
+
+    assert "/script-ran" not in beacon.paths
+    assert sandbox.control.store.blocked() == ["keep@example.com"]
+    assert (tmp_path / "page.html").read_bytes() == script.encode()
