@@ -56,6 +56,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "NotifiedByClient",
     "NotifiedByInsecureURLWarning",
+    "client_or_default",
     "endpoint",
     "get_default_client",
 ]
@@ -704,3 +705,8 @@ def _warn_if_insecure(scheme: str, host: str) -> None:
             NotifiedByInsecureURLWarning,
             stacklevel=4,
         )
+
+
+def client_or_default(client: NotifiedByClient | None) -> NotifiedByClient:
+    """Return ``client``, or the default client (:func:`get_default_client`) when it is None."""
+    return get_default_client() if client is None else client
