@@ -3,8 +3,9 @@
 The rules (docs/django.md has them as a table): every distinct address of to, cc and bcc gets
 its own copy; the subject goes as given; an HTML alternative is ``body`` and the text is
 ``plain_body``; a text-only message gets an HTML ``body`` made from the escaped text; every
-attachment travels with its name, type and bytes, both checked here, before the message is
-sent or queued. What the API can't carry is listed by :func:`unsupported_features`.
+attachment travels with its name, type and bytes. The :class:`EmailPayload` made of them
+checks the flags and attachments before the message is sent or queued. What the API can't
+carry is listed by :func:`unsupported_features`.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from collections.abc import Iterator
 from email.utils import parseaddr
 from typing import Any
 
-import attrs
 from django.utils.encoding import force_str
 from django.utils.html import linebreaks
 
-from notifiedby.resources.base import clean_flags
-from notifiedby.resources.email import DEFAULT_CONTENT_TYPE, clean_attachment
+from notifiedby.resources.email import DEFAULT_CONTENT_TYPE, EmailPayload
 
 __all__ = [
     "Attachment",
@@ -32,37 +31,8 @@ __all__ = [
     "unsupported_features",
 ]
 
-#: (filename, content, content type), as the resource layer's ``send_email`` takes it.
+#: (filename, content, content type), as :class:`EmailPayload` keeps one.
 Attachment = tuple[str, bytes, str]
-
-
-@attrs.frozen(kw_only=True)
-class EmailPayload:
-    """Everything one message sends: the same fields for each of its addresses."""
-
-    #: Distinct addresses (no display names) in to, cc, bcc order.
-    recipients: tuple[str, ...]
-    subject: str
-    body: str
-    plain_body: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    flags: tuple[str, ...] | None = None
-    use_account_template: bool = True
-    attachments: tuple[Attachment, ...] = ()
-
-    def send_kwargs(self) -> dict[str, Any]:
-        """Return the keyword arguments of ``send_email`` except ``recipient``."""
-        return {
-            "subject": self.subject,
-            "body": self.body,
-            "plain_body": self.plain_body,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "flags": None if self.flags is None else list(self.flags),
-            "use_account_template": self.use_account_template,
-            "attachments": list(self.attachments),
-        }
 
 
 def distinct_addresses(message: Any) -> tuple[str, ...]:
@@ -101,18 +71,10 @@ def _alternatives(message: Any) -> list[tuple[Any, str]]:
 
 
 def read_attachments(message: Any) -> tuple[Attachment, ...]:
-    """Return every attachment as (filename, bytes, content type).
-
-    Raise NotifiedByValidationError for a file name with a control character or a content
-    type that is not a media type: either would be written into a header.
-    """
+    """Return every attachment as (filename, bytes, content type), unchecked: the
+    EmailPayload they go into checks them."""
     encoding = message.encoding or "utf-8"
-    attachments: list[Attachment] = []
-    for item in message.attachments:
-        name, content, mimetype = _read_attachment(item, encoding)
-        name, mimetype = clean_attachment(name, mimetype)
-        attachments.append((name, content, mimetype))
-    return tuple(attachments)
+    return tuple(_read_attachment(item, encoding) for item in message.attachments)
 
 
 def _read_attachment(item: Any, encoding: str) -> Attachment:
@@ -130,10 +92,10 @@ def _read_attachment(item: Any, encoding: str) -> Attachment:
     return (name, bytes(content), mimetype)
 
 
-def read_flags(message: Any) -> tuple[str, ...] | None:
-    """Return the message's ``flags`` attribute checked, or None when it has none."""
-    flags = getattr(message, "flags", None)
-    return None if flags is None else tuple(clean_flags(flags))
+def read_flags(message: Any) -> Any:
+    """Return the message's ``flags`` attribute as set (None when it has none), unchecked:
+    the EmailPayload it goes into checks it."""
+    return getattr(message, "flags", None)
 
 
 def unsupported_features(message: Any, *, from_email: str | None) -> Iterator[str]:

@@ -10,7 +10,7 @@ import re
 from typing import Any
 from urllib.parse import SplitResult, quote, urlsplit
 
-from notifiedby.exceptions import NotifiedByValidationError
+from notifiedby.exceptions import NotifiedByInvalidArgument
 
 __all__ = ["endpoint", "is_loopback", "normalise_base_url", "resolve"]
 
@@ -53,7 +53,7 @@ def endpoint(*segments: str | int) -> str:
             raise TypeError(f"A path segment must be a str or int, not {type(segment).__name__}.")
         text = str(segment)
         if not text:
-            raise NotifiedByValidationError("A path segment (such as an id) must not be empty.")
+            raise NotifiedByInvalidArgument("A path segment (such as an id) must not be empty.")
         # quote() leaves dots alone, and a "." or ".." segment would be collapsed away.
         encoded.append("%2E" * len(text) if text in (".", "..") else quote(text, safe=""))
     return "/" + "".join(f"{s}/" for s in encoded)
@@ -64,13 +64,14 @@ def resolve(path: str, base_url: str) -> tuple[str, str]:
 
     ``path`` is relative to ``base_url`` (``"/email/send/"`` or ``"email/send/"``), or an
     absolute URL under it, such as a pagination ``next`` link. Raise
-    NotifiedByValidationError for an absolute URL anywhere else, or for dot segments.
+    NotifiedByInvalidArgument for an absolute URL anywhere else, or for dot segments.
     """
     relative = _relative(path, base_url) if _ABSOLUTE.match(path) else "/" + path.lstrip("/")
     rel_path = relative.split("?", 1)[0].split("#", 1)[0]
     if any(segment in (".", "..") for segment in rel_path.split("/")):
         # requests would collapse them and so leave the API root; ids go through endpoint().
-        raise NotifiedByValidationError(f"Dot segments are not allowed in a path: {rel_path}")
+        msg = f"Dot segments are not allowed in a path: {rel_path}"
+        raise NotifiedByInvalidArgument(msg, argument="path")
     return base_url + relative, rel_path
 
 
@@ -88,7 +89,7 @@ def _relative(url: str, base_url: str) -> str:
     if not (same_host and in_api) or parts.username is not None:
         shown = f"{parts.scheme}://{parts.hostname}{parts.path}"
         msg = f"Refusing to send the API key to {shown}: it is not under {base_url}."
-        raise NotifiedByValidationError(msg)
+        raise NotifiedByInvalidArgument(msg, argument="path")
     relative = parts.path[len(base.path) :] or "/"
     return relative + ("?" + parts.query if parts.query else "")
 

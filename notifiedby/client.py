@@ -3,38 +3,39 @@
 The client owns a pooled ``requests.Session`` (shared by threads, rebuilt in a forked child),
 the headers, timeouts, the deadline and size cap of each call, retries, error mapping and
 logging. It knows nothing of resources: callers give a method and a path relative to ``/v1``
-and get decoded JSON back, or a ``NotifiedByError``. No other module of the package imports
-``requests``.
+and get decoded JSON back, or a ``NotifiedByError``. Its helper modules hold the pieces:
+``_session`` the session, ``_transport`` one attempt's request and answer, ``_retry`` the
+retry policy. These four are the only modules of the package that import ``requests``.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import platform
-import random
-import re
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping
-from http.client import RemoteDisconnected
-from http.cookiejar import DefaultCookiePolicy
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3 import PoolManager, ProxyManager
-from urllib3.exceptions import ClosedPoolError, ConnectTimeoutError, MaxRetryError
 
 from notifiedby import _responses
-from notifiedby._deadline import POOL_CLASSES, set_deadline
-from notifiedby._responses import IDEMPOTENT_METHODS
+from notifiedby._deadline import set_deadline
+from notifiedby._retry import BACKOFF_BASE, BACKOFF_MAX, RetryPolicy
+from notifiedby._session import SessionHolder
+from notifiedby._transport import (
+    USER_AGENT,
+    KeyAuth,
+    check_idempotency_key,
+    deadline_error,
+    prepare,
+    read_body,
+    transport_error,
+)
 from notifiedby._urls import endpoint, is_loopback, resolve
-from notifiedby._version import __version__
 from notifiedby.conf import (
     MAX_RETRY_AFTER,
     ClientSettings,
@@ -43,14 +44,9 @@ from notifiedby.conf import (
     mask_secret,
     resolve_client_settings,
     to_seconds,
+    to_timeout,
 )
-from notifiedby.conf import to_timeout as _to_timeout
-from notifiedby.exceptions import (
-    NotifiedByConnectionError,
-    NotifiedByDeadlineExceeded,
-    NotifiedByTimeoutError,
-    NotifiedByValidationError,
-)
+from notifiedby.exceptions import NotifiedByInvalidArgument
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -62,72 +58,20 @@ __all__ = [
 ]
 
 logger = logging.getLogger("notifiedby")
+_T = TypeVar("_T")
 
-USER_AGENT: Final = (
-    f"django-notifiedby/{__version__} python-requests/{requests.__version__} "
-    f"Python/{platform.python_version()}"
-)
-#: Statuses that say "try again" without the server having done anything useful.
-RETRY_STATUSES: Final = frozenset({502, 503, 504})
-#: Seconds: the first retry waits up to BACKOFF_BASE, doubling per retry, never above BACKOFF_MAX.
-BACKOFF_BASE: Final = 0.5
-BACKOFF_MAX: Final = 8.0
-#: Connections kept per host; above requests' default of 10 so 16+ threads can share a client.
-POOL_SIZE: Final = 32
-#: Bytes read from the socket at a time; the size cap and the deadline are checked between.
-READ_CHUNK: Final = 64 * 1024
 #: The shortest timeout an attempt is given: urllib3 refuses 0 and below, and an attempt
 #: started a hair before the deadline should fail fast, not raise a ValueError.
 _MIN_WAIT: Final = 0.001
 #: A socket timeout set to the time left may fire a hair before the deadline by the clock.
 _CLOCK_SLACK: Final = 0.01
 
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
-
 
 class NotifiedByInsecureURLWarning(UserWarning):
     """Warned when the base URL is plain ``http://`` to a host that is not loopback."""
 
 
-class _KeyAuth(requests.auth.AuthBase):
-    """Add the key headers at send time, so they never sit in ``session.headers`` and so that
-    requests does not replace them with credentials from ``~/.netrc``."""
-
-    def __init__(self, api_key: str, encryption_key: str | None) -> None:
-        self._api_key = api_key
-        self._encryption_key = encryption_key
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Api-Key {self._api_key}"
-        if self._encryption_key:
-            request.headers["Encryption-Key"] = self._encryption_key
-        return request
-
-    def __repr__(self) -> str:
-        return f"<_KeyAuth api_key={mask_secret(self._api_key)!r}>"
-
-
-#: Refuse every cookie: an API client needs none, and the jar is the one piece of mutable
-#: Session state that threads would otherwise share.
-_NO_COOKIES: Final = DefaultCookiePolicy(allowed_domains=[])
-
-
-class _DeadlineAdapter(HTTPAdapter):
-    """An adapter whose connections end every socket wait by the call's deadline
-    (``notifiedby._deadline``), so a server trickling bytes can't outlast it."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
-        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if isinstance(manager, ProxyManager):  # a SOCKS proxy's manager needs its own pools
-            manager.pool_classes_by_scheme = POOL_CLASSES
-        return manager
-
-
-class NotifiedByClient:
+class NotifiedByClient(RetryPolicy):
     """A connection to the NotifiedBy API; share one per key and base URL.
 
     Settings left as None resolve as described in ``notifiedby.conf``: argument, Django
@@ -185,12 +129,8 @@ class NotifiedByClient:
         #: The largest answer read, in bytes; a bigger one is refused unread.
         self.max_response_bytes = settings.max_response_bytes
         self._base = urlsplit(self.base_url)
-        self._auth = _KeyAuth(settings.api_key, settings.encryption_key)
-        self._owns_session = session is None
-        self._session = session
-        self._pid = os.getpid()
-        self._lock = threading.Lock()
-        self._env_options: tuple[requests.Session, dict[str, Any]] | None = None
+        self._auth = KeyAuth(settings.api_key, settings.encryption_key)
+        self._sessions = SessionHolder(session)
         _warn_if_insecure(self._base.scheme, self._base.hostname or "")
 
     def __repr__(self) -> str:
@@ -220,42 +160,9 @@ class NotifiedByClient:
 
     # --- Lifecycle. ------------------------------------------------------------------------
 
-    def _get_session(self) -> requests.Session:
-        session, pid = self._session, os.getpid()
-        if session is not None and self._pid == pid:
-            return session
-        if self._pid != pid:
-            # We are a forked child. A lock some parent thread held at fork time stays held
-            # forever here, so start with a new one.
-            self._lock = threading.Lock()
-        with self._lock:
-            if self._pid != pid and not self._owns_session and self._session is not None:
-                # The caller's session: drop the sockets inherited from the parent, whose
-                # streams the parent is still reading.
-                for adapter in self._session.adapters.values():
-                    adapter.close()
-            elif self._owns_session and (self._session is None or self._pid != pid):
-                self._session = self._new_session()
-            self._pid = pid
-            assert self._session is not None
-            return self._session
-
-    def _new_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = _DeadlineAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        session.cookies.set_policy(_NO_COOKIES)
-        return session
-
     def close(self) -> None:
         """Release pooled connections (a session the caller passed is left open)."""
-        with self._lock:
-            session, self._session = self._session, None
-            if not self._owns_session:
-                self._session = session
-            elif session is not None and self._pid == os.getpid():
-                session.close()
+        self._sessions.close()
 
     def __enter__(self) -> NotifiedByClient:
         return self
@@ -338,41 +245,27 @@ class NotifiedByClient:
         """
         method = method.upper()
         url, rel_path = resolve(path, self.base_url)
-        call_timeout = self.timeout if timeout is None else _call_timeout(timeout)
-        call_deadline = (
-            self._deadline_for(call_timeout) if deadline is None else _call_deadline(deadline)
-        )
+        call_timeout = self.timeout if timeout is None else _checked(to_timeout, timeout, "timeout")
+        if deadline is None:
+            call_deadline = self._deadline_for(call_timeout)
+        else:
+            call_deadline = _checked(to_seconds, deadline, "deadline")
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if idempotency_key is not None:
-            headers["Idempotency-Key"] = _check_idempotency_key(idempotency_key)
+            headers["Idempotency-Key"] = check_idempotency_key(idempotency_key)
         elif method == "POST":
             headers["Idempotency-Key"] = uuid.uuid4().hex
         if json is not None and (data is not None or files is not None):
             raise TypeError("Pass json, or data and files, not both.")
-        session = self._get_session()
-        try:
-            # Prepare once: a multipart body reads its files here, so every retry sends the
-            # same bytes instead of an exhausted file.
-            prepared = session.prepare_request(
-                requests.Request(
-                    method, url, params=params, json=json, data=data, files=files,
-                    headers=headers, auth=self._auth,
-                )
-            )  # fmt: skip
-        except UnicodeEncodeError as exc:
-            # Text with a lone surrogate (from a bad decode upstream) has no UTF-8 form.
-            bad = exc.object[exc.start : exc.end]
-            msg = f"The request cannot be encoded as UTF-8: {exc.reason} at {bad!a}."
-            raise NotifiedByValidationError(msg, method=method, path=rel_path) from exc
-        except (requests.exceptions.InvalidJSONError, TypeError) as exc:
-            if json is None:
-                raise
-            msg = f"The request body cannot be encoded as JSON: {exc}"
-            raise NotifiedByValidationError(msg, method=method, path=rel_path) from exc
-        response = self._send(session, prepared, rel_path, call_timeout, call_deadline)
-        return _responses.decode(
-            response, method, rel_path, self._secrets, self.settings.api_key_source
-        )
+        session = self._sessions.get()
+        request = requests.Request(
+            method, url, params=params, json=json, data=data, files=files,
+            headers=headers, auth=self._auth,
+        )  # fmt: skip
+        prepared = prepare(session, request, rel_path)
+        secrets = self._secrets
+        response = self._send(session, prepared, rel_path, call_timeout, call_deadline, secrets)
+        return _responses.decode(response, method, rel_path, secrets, self.settings.api_key_source)
 
     def _send(
         self,
@@ -381,12 +274,14 @@ class NotifiedByClient:
         rel_path: str,
         timeout: tuple[float, float],
         deadline: float,
+        secrets: tuple[str, ...],
     ) -> requests.Response:
         """Send one prepared request, again while ``_should_retry`` allows and ``deadline``
         (seconds, for the whole call) leaves time; return the last answer with its body
-        read, or raise the NotifiedBy error for the last failure."""
+        read, or raise the NotifiedBy error for the last failure (``secrets`` scrubbed)."""
         method = prepared.method or "GET"
-        options = self._environment_options(session, prepared.url or "")
+        options = self._sessions.send_options(session, prepared.url or "")
+        limit, host = self.max_response_bytes, self._base.netloc
         at = time.monotonic() + deadline
         set_deadline(at)
         try:
@@ -404,7 +299,7 @@ class NotifiedByClient:
                         allow_redirects=False,
                         **options,
                     )
-                    self._read_body(answer, method, rel_path, at, deadline)
+                    read_body(answer, method, rel_path, limit, at, deadline, host, secrets)
                     response = answer
                 except requests.RequestException as exc:
                     error = exc
@@ -437,158 +332,10 @@ class NotifiedByClient:
             set_deadline(None)
         if error is not None:
             if time.monotonic() >= at - _CLOCK_SLACK:
-                raise self._deadline_error(method, rel_path, deadline, error) from error
-            raise self._transport_error(method, rel_path, error, timeout) from error
+                raise deadline_error(method, rel_path, deadline, host, error) from error
+            raise transport_error(method, rel_path, error, timeout, self.base_url, host) from error
         assert response is not None
         return response
-
-    def _read_body(
-        self,
-        response: requests.Response,
-        method: str,
-        rel_path: str,
-        at: float,
-        deadline: float,
-    ) -> None:
-        """Read the body into ``response`` (so ``response.content`` has it), refusing one
-        larger than ``max_response_bytes`` without reading the rest, and stopping at the
-        deadline (``at``, in monotonic seconds) between chunks."""
-        limit = self.max_response_bytes
-        announced = response.headers.get("Content-Length", "")
-        if announced.isascii() and announced.isdigit() and int(announced) > limit:
-            response.close()
-            raise _responses.too_large(
-                response, method, rel_path, limit, int(announced), self._secrets
-            )
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_content(READ_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                response.close()
-                raise _responses.too_large(response, method, rel_path, limit, None, self._secrets)
-            chunks.append(chunk)
-            # The own session's sockets stop at the deadline by themselves; a session the
-            # caller gave is stopped here, between chunks.
-            if time.monotonic() >= at:
-                response.close()
-                raise self._deadline_error(method, rel_path, deadline, None)
-        # What requests' own Response.content stores; reading it ourselves is what bounds it.
-        response._content = b"".join(chunks)
-
-    def _environment_options(self, session: requests.Session, url: str) -> dict[str, Any]:
-        """Return the proxies and TLS options requests reads from the environment, read once
-        per session: reading them costs as much as the rest of a call, and every URL a client
-        sends to is on its one base URL's host."""
-        cached = self._env_options
-        if cached is None or cached[0] is not session:
-            options = dict(session.merge_environment_settings(url, {}, None, None, None))
-            options["stream"] = True  # _read_body reads the body, within the cap and deadline
-            cached = self._env_options = (session, options)
-        return cached[1]
-
-    # --- Retry policy: deciding, waiting and randomness, kept apart so tests can pin each. --
-
-    def _should_retry(
-        self,
-        method: str,
-        response: requests.Response | None,
-        error: requests.RequestException | None,
-        attempt: int,
-    ) -> bool:
-        """Return whether attempt number ``attempt`` (1-based), which just failed, may be
-        repeated. A POST is repeated only when the server cannot have acted on it."""
-        if attempt > self.max_retries:
-            return False
-        if error is not None:
-            if _never_sent(error):
-                return True  # nothing reached the server: safe for every method
-            return method in IDEMPOTENT_METHODS and _is_transient(error)
-        if response is None:
-            return False
-        retry_after = _responses.retry_after(response.headers)
-        if retry_after is not None and retry_after > self.max_retry_after:
-            return False
-        if response.status_code == 429:
-            # A 429 is a refusal, so even a POST may go again; the daily quota never lifts soon.
-            return retry_after is not None and not _responses.is_daily_quota(response)
-        return method in IDEMPOTENT_METHODS and response.status_code in RETRY_STATUSES
-
-    def _backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        """Return the seconds to wait before retry ``attempt``: exponential with full jitter,
-        capped, and never shorter than the server's ``Retry-After``."""
-        delay = self._jitter(min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
-        return delay if retry_after is None else max(delay, retry_after)
-
-    def _jitter(self, seconds: float) -> float:
-        """Return a random delay in [0, seconds], so clients that failed together spread out."""
-        return random.uniform(0, seconds)
-
-    # --- Helpers. --------------------------------------------------------------------------
-
-    def _deadline_error(
-        self,
-        method: str,
-        rel_path: str,
-        deadline: float,
-        error: requests.RequestException | None,
-    ) -> NotifiedByDeadlineExceeded:
-        """Return the error for a call that ran out of time (during ``error``, if any)."""
-        never_sent = error is not None and _never_sent(error)
-        tail = "was not sent" if never_sent else "may have reached the server"
-        msg = (
-            f"{method} {rel_path} did not finish within its deadline of {deadline:g} s "
-            f"(every attempt and wait included) on {self._base.netloc}; the request {tail}."
-        )
-        hint = (
-            "allow more time with NOTIFIEDBY_DEADLINE or deadline=; unset, it is derived from "
-            "NOTIFIEDBY_TIMEOUT and NOTIFIEDBY_MAX_RETRIES"
-        )
-        return NotifiedByDeadlineExceeded(
-            msg,
-            deadline=deadline,
-            hint=hint,
-            method=method,
-            path=rel_path,
-            maybe_sent=not never_sent,
-        )
-
-    def _transport_error(
-        self,
-        method: str,
-        rel_path: str,
-        error: requests.RequestException,
-        timeout: tuple[float, float],
-    ) -> NotifiedByConnectionError:
-        """Return the NotifiedBy error for a failure that produced no answer."""
-        host = self._base.netloc
-        where = f"{method} {rel_path}"
-        never_sent = _never_sent(error)
-        if never_sent:
-            tail = "the request was not sent"
-        else:
-            tail = "the request may have reached the server"
-        hint = None
-        if isinstance(error, requests.Timeout):
-            phase, seconds = (
-                ("connecting to", timeout[0]) if never_sent else ("waiting for", timeout[1])
-            )
-            msg = f"Timed out {phase} {host} after {seconds:g} s ({where}); {tail}."
-            hint = "raise the timeout (NOTIFIEDBY_TIMEOUT or timeout=) if the server is slow"
-            return NotifiedByTimeoutError(
-                msg, hint=hint, method=method, path=rel_path, maybe_sent=not never_sent
-            )
-        reason = _reason(error)
-        if never_sent:
-            msg = f"Could not connect to {host} ({reason}) for {where}; {tail}."
-            hint = f"check that the server at {self.base_url} is up, or NOTIFIEDBY_BASE_URL"
-        else:
-            msg = f"The connection to {host} failed ({reason}) during {where}; {tail}."
-            if method not in IDEMPOTENT_METHODS:
-                hint = "resend with the same idempotency_key so the server can spot a duplicate"
-        return NotifiedByConnectionError(
-            msg, hint=hint, method=method, path=rel_path, maybe_sent=not never_sent
-        )
 
 
 _default_lock = threading.Lock()
@@ -607,94 +354,12 @@ def get_default_client() -> NotifiedByClient:
         return client
 
 
-# --- Classifying transport errors. ---------------------------------------------------------
-
-
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    """Yield the error and what it wraps: args, MaxRetryError reasons, explicit causes."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [error]
-    while todo and len(seen) < 20:
-        current = todo.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        if isinstance(current, MaxRetryError) and current.reason is not None:
-            todo.append(current.reason)
-        todo.extend(a for a in current.args if isinstance(a, BaseException))
-        # __cause__ only: an implicit __context__ may be any error that was being handled
-        # nearby, and must not be mistaken for the reason of this one.
-        if current.__cause__ is not None:
-            todo.append(current.__cause__)
-
-
-def _never_sent(error: requests.RequestException) -> bool:
-    """Return whether the error proves no byte of the request reached the server.
-
-    Only a failure to open the connection proves it: urllib3's ConnectTimeoutError and its
-    subclass NewConnectionError (refused, unreachable, DNS), or ClosedPoolError (raised before
-    a connection is taken). A reset, a read timeout or a TLS error may come after the request
-    was written, so they prove nothing.
-    """
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    if not isinstance(error, requests.ConnectionError) or isinstance(
-        error, (requests.exceptions.SSLError, requests.exceptions.ProxyError)
-    ):
-        return False
-    return any(isinstance(c, (ConnectTimeoutError, ClosedPoolError)) for c in _causes(error))
-
-
-def _is_transient(error: requests.RequestException) -> bool:
-    """Return whether trying again could help (a bad certificate will not get better)."""
-    if isinstance(error, requests.exceptions.SSLError):
-        return False
-    return isinstance(
-        error,
-        (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ),
-    )
-
-
-def _reason(error: requests.RequestException) -> str:
-    """Return a few words on why the connection failed, from the innermost socket error."""
-    if isinstance(error, requests.exceptions.SSLError):
-        return "TLS error"
-    for cause in _causes(error):
-        # By name: urllib3 1.26, which requests still allows, has no NameResolutionError.
-        if type(cause).__name__ == "NameResolutionError":
-            return "could not resolve the host name"
-        if isinstance(cause, RemoteDisconnected):
-            return "closed without an answer"
-        if isinstance(cause, OSError) and cause.strerror:
-            return cause.strerror.lower()
-    return type(error).__name__
-
-
-def _call_timeout(timeout: TimeoutArg) -> tuple[float, float]:
+def _checked(convert: Callable[[Any], _T], value: Any, name: str) -> _T:
+    """Return ``convert(value)``, its ValueError raised as a NotifiedByInvalidArgument."""
     try:
-        return _to_timeout(timeout)
+        return convert(value)
     except ValueError as exc:
-        raise NotifiedByValidationError(f"timeout {exc}") from None
-
-
-def _call_deadline(deadline: float) -> float:
-    try:
-        return to_seconds(deadline)
-    except ValueError as exc:
-        raise NotifiedByValidationError(f"deadline {exc}") from None
-
-
-def _check_idempotency_key(key: str) -> str:
-    if not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key):
-        msg = "An idempotency key must be 1 to 255 printable ASCII characters without spaces."
-        raise NotifiedByValidationError(msg)
-    return key
+        raise NotifiedByInvalidArgument(f"{name} {exc}", argument=name) from None
 
 
 def _warn_if_insecure(scheme: str, host: str) -> None:

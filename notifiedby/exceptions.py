@@ -11,6 +11,7 @@
     │       └── NotifiedByDeliveryTimeout ... wait_for_delivery() gave up while still pending
     ├── NotifiedByAPIError                the API answered with an error status
     │   ├── NotifiedByValidationError     400, or bad input caught before sending (ValueError)
+    │   │   └── NotifiedByInvalidArgument .. bad input, refused before any request (status None)
     │   ├── NotifiedByAuthError           401 or 403
     │   ├── NotifiedByNotFoundError       404
     │   ├── NotifiedByRateLimitError      429 (retry_after, daily_quota)
@@ -44,6 +45,7 @@ __all__ = [
     "NotifiedByDeadlineExceeded",
     "NotifiedByDeliveryTimeout",
     "NotifiedByError",
+    "NotifiedByInvalidArgument",
     "NotifiedByNotFoundError",
     "NotifiedByRateLimitError",
     "NotifiedByRecipientBlocked",
@@ -157,8 +159,8 @@ class NotifiedByDeliveryTimeout(NotifiedByTimeoutError):
 class NotifiedByAPIError(NotifiedByError):
     """Raised for an error answer from the API; ``status_code`` says which.
 
-    Also raised with ``status_code=None`` by the subclasses for bad input that the SDK
-    refuses before sending anything.
+    Its subclass NotifiedByInvalidArgument, with ``status_code`` None, is raised for bad input
+    that the SDK refuses before sending anything.
     """
 
     def __init__(
@@ -192,7 +194,30 @@ class NotifiedByAPIError(NotifiedByError):
 
 
 class NotifiedByValidationError(NotifiedByAPIError, ValueError):
-    """Raised for a 400 answer, or for invalid arguments caught before any request."""
+    """Raised for a 400 answer, or (as NotifiedByInvalidArgument) for invalid arguments caught
+    before any request."""
+
+
+class NotifiedByInvalidArgument(NotifiedByValidationError):
+    """Raised for input the SDK refuses before sending any request: nothing was sent, so
+    ``status_code`` is None. ``argument`` names the argument at fault, when one is.
+
+    A NotifiedByValidationError, so code that catches those (the API's 400s) catches it too;
+    catch this one to tell "we never asked" from "the server refused".
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        argument: str | None = None,
+        hint: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, method=method, path=path)
+        #: The argument that was refused (``"recipient"``, ``"flags"``), or None.
+        self.argument = argument
 
 
 class NotifiedByAuthError(NotifiedByAPIError):

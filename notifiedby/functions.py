@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from notifiedby.exceptions import NotifiedByValidationError
-from notifiedby.resources.email import Email, get_delivery, get_detail
-from notifiedby.resources.flow import subscribe_to, unsubscribe_from
-from notifiedby.resources.recipient import Recipient, change_flags, upsert_recipient
-from notifiedby.resources.subscription import Subscription
+from notifiedby.client import client_or_default
+from notifiedby.exceptions import NotifiedByInvalidArgument
+from notifiedby.resources import Email, Flow, Recipient, Subscription
 
 if TYPE_CHECKING:
     from notifiedby.client import NotifiedByClient
@@ -40,14 +38,6 @@ __all__ = [
 ]
 
 
-def _client(client: NotifiedByClient | None) -> NotifiedByClient:
-    if client is not None:
-        return client
-    from notifiedby.client import get_default_client
-
-    return get_default_client()
-
-
 # --- flows ---------------------------------------------------------------------------------
 
 
@@ -63,13 +53,8 @@ def subscribe_to_flow(
 
     Returns the API's answer: ``{"detail": "...", "subscription_id": 42}``.
     """
-    return subscribe_to(
-        _client(client),
-        flow_trigger,
-        email,
-        first_name=first_name,
-        last_name=last_name,
-        flags=flags,
+    return Flow.objects.using(client_or_default(client)).subscribe(
+        flow_trigger, email, first_name=first_name, last_name=last_name, flags=flags
     )
 
 
@@ -77,7 +62,7 @@ def unsubscribe_from_flow(
     flow_trigger: str, email: str, client: NotifiedByClient | None = None
 ) -> dict[str, Any]:
     """Stop the flow for ``email`` (its subscription becomes ``cancelled``)."""
-    return unsubscribe_from(_client(client), flow_trigger, email)
+    return Flow.objects.using(client_or_default(client)).unsubscribe(flow_trigger, email)
 
 
 def list_flow_subscriptions(
@@ -91,7 +76,7 @@ def list_flow_subscriptions(
 
     A server that answers with a bare list gets its list wrapped in that envelope.
     """
-    queryset = Subscription.objects.using(_client(client)).all()
+    queryset = Subscription.objects.using(client_or_default(client)).all()
     if email is not None:
         queryset = queryset.filter(email=email)
     if flow_trigger is not None:
@@ -105,7 +90,7 @@ def delete_all_subscriptions(client: NotifiedByClient | None = None) -> int:
     The API has no single request for this: it lists them all, then deletes them one
     (recipient, flow) pair at a time. It can't be undone.
     """
-    return Subscription.objects.using(_client(client)).all().delete()
+    return Subscription.objects.using(client_or_default(client)).all().delete()
 
 
 # --- recipients and flags --------------------------------------------------------------------
@@ -122,8 +107,8 @@ def create_recipient(
 
     Names given replace the stored ones; flags given are added to the stored flags.
     """
-    return upsert_recipient(
-        _client(client), email, first_name=first_name, last_name=last_name, flags=flags
+    return Recipient.objects.using(client_or_default(client)).upsert(
+        email, first_name=first_name, last_name=last_name, flags=flags
     )
 
 
@@ -151,7 +136,7 @@ def list_recipients(
     client: NotifiedByClient | None = None, *, email: str | None = None
 ) -> RecipientList:
     """Return every recipient (all pages) as an iterable of dicts, read lazily."""
-    queryset = Recipient.objects.using(_client(client)).all()
+    queryset = Recipient.objects.using(client_or_default(client)).all()
     if email is not None:
         queryset = queryset.filter(email=email)
     return RecipientList(queryset)
@@ -161,14 +146,14 @@ def set_recipient_flags(
     email: str, flags: Iterable[str] | str, client: NotifiedByClient | None = None
 ) -> dict[str, Any]:
     """Set flags on the recipient (unknown flag names are created); return the API's answer."""
-    return change_flags(_client(client), email, flags, add=True)
+    return Recipient.objects.using(client_or_default(client)).set_flags(email, flags)
 
 
 def clear_recipient_flags(
     email: str, flags: Iterable[str] | str, client: NotifiedByClient | None = None
 ) -> dict[str, Any]:
     """Clear flags from the recipient; return the API's answer."""
-    return change_flags(_client(client), email, flags, add=False)
+    return Recipient.objects.using(client_or_default(client)).clear_flags(email, flags)
 
 
 # --- emails ------------------------------------------------------------------------------------
@@ -193,11 +178,9 @@ def get_email_detail(
     ]
     if len(given) != 1:
         msg = "get_email_detail: give exactly one of email_id, sqid or email."
-        raise NotifiedByValidationError(msg, status_code=None)
-    the_id = email_id if email_id is not None else sqid
-    if the_id is not None:
-        return get_detail(_client(client), email_id=the_id)
-    return get_detail(_client(client), address=email)
+        raise NotifiedByInvalidArgument(msg)
+    emails = Email.objects.using(client_or_default(client))
+    return emails.detail(email_id if email_id is not None else sqid, address=email)
 
 
 def list_emails(
@@ -207,7 +190,7 @@ def list_emails(
 
     The items carry ``recipient``, ``subject`` and ``created_on`` but no id.
     """
-    queryset = Email.objects.using(_client(client)).all()
+    queryset = Email.objects.using(client_or_default(client)).all()
     if recipient is not None:
         queryset = queryset.filter(recipient=recipient)
     return queryset.page(page).to_dict()
@@ -223,8 +206,9 @@ def get_delivery_status(
     """Return an email's delivery status: ``{"id", "status", "ses_id"}``."""
     if (email_id is None) == (sqid is None):
         msg = "get_delivery_status: give exactly one of email_id or sqid."
-        raise NotifiedByValidationError(msg, status_code=None)
-    return get_delivery(_client(client), email_id if email_id is not None else sqid)
+        raise NotifiedByInvalidArgument(msg)
+    emails = Email.objects.using(client_or_default(client))
+    return emails.delivery(email_id if email_id is not None else sqid)
 
 
 #: The name the package used before 1.0.

@@ -1,7 +1,8 @@
-"""Lazy querysets over the API's list endpoints, and the one class that reads their pages.
+"""Lazy querysets over the API's list endpoints.
 
 A :class:`QuerySet` only records what was asked (filters, a slice, a client) until it is
-evaluated; :class:`ModelIterable` is the only code that knows how the API paginates.
+evaluated; :class:`~notifiedby._pagination.ModelIterable` is the only code that knows how
+the API paginates.
 """
 
 from __future__ import annotations
@@ -10,16 +11,10 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from notifiedby._pages import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
-    Page,
-    RawPage,
-    decode_page,
-    page_window,
-    real_page_size,
-)
-from notifiedby.exceptions import NotifiedByNotFoundError, NotifiedByValidationError
+from notifiedby._pages import Page
+from notifiedby._pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ModelIterable
+from notifiedby.client import client_or_default
+from notifiedby.exceptions import NotifiedByInvalidArgument
 
 if TYPE_CHECKING:
     from notifiedby.client import NotifiedByClient
@@ -42,169 +37,6 @@ MAX_GET_RESULTS = REPR_OUTPUT_SIZE + 1
 
 M = TypeVar("M", bound="Resource")
 QS = TypeVar("QS", bound="QuerySet[Any]")
-
-
-class ModelIterable(Generic[M]):
-    """Yield a queryset's objects, reading pages only as the loop reaches them.
-
-    Pages are numbered from 1 and asked for with ``page_size``. The size the server really
-    used is learnt from the first page read, ``next`` links are followed as given until one
-    is null, and a bare JSON array is one complete page. Every object is checked against
-    every filter, because a server may ignore one; a non-matching object is never yielded.
-    """
-
-    def __init__(self, queryset: QuerySet[M], chunk_size: int | None = None) -> None:
-        self.queryset = queryset
-        self.chunk_size = chunk_size
-        self._client: NotifiedByClient | None = None
-
-    @property
-    def client(self) -> NotifiedByClient:
-        # Resolved on first use, so a query that needs no request needs no settings either.
-        if self._client is None:
-            self._client = self.queryset._get_client()
-        return self._client
-
-    def __iter__(self) -> Iterator[M]:
-        qs = self.queryset
-        low, high = qs._low, qs._high
-        if qs._empty or (high is not None and high <= low):
-            return
-        limit = None if high is None else high - low
-        if qs._has_local_filters():
-            yield from self._scan(low, limit)
-        else:
-            yield from self._positional(low, limit)
-
-    def count(self) -> int:
-        """Count the matches with one request when the server's count can be trusted."""
-        qs = self.queryset
-        if qs._empty:
-            return 0
-        if qs._has_local_filters():
-            return sum(1 for _ in self)
-        page = self._read(1, 1)
-        assert page is not None  # page 1 always exists; a 404 there is raised
-        objects = self._build(page.rows)
-        if page.bare:
-            total = sum(1 for obj in objects if self._matches(obj))
-        elif objects and not self._matches(objects[0]):
-            # The server ignored a filter, so its count is of the wrong objects.
-            return sum(1 for _ in self)
-        else:
-            total = page.count
-        high = total if qs._high is None else min(total, qs._high)
-        return max(0, high - qs._low)
-
-    def page(self, number: int, page_size: int | None) -> Page[M]:
-        """Read one page as the server cuts them, keeping only the matching objects."""
-        if self.queryset._empty:
-            if number > 1:  # as a server answers for a page past the end
-                raise NotifiedByNotFoundError("Invalid page.")
-            return Page(number=1, count=0, next=None, previous=None, results=[])
-        page = self._read(number, page_size, missing_ok=False)
-        assert page is not None
-        if page.bare and number > 1:
-            raise NotifiedByNotFoundError("Invalid page.", status_code=404)
-        results = [obj for obj in self._build(page.rows) if self._matches(obj)]
-        return Page(
-            number=number,
-            count=page.count,
-            next=page.next,
-            previous=page.previous,
-            results=results,
-        )
-
-    def _positional(self, low: int, limit: int | None) -> Iterator[M]:
-        """Jump to the page holding item ``low``, trusting the server's positions."""
-        size, number = page_window(low, limit, self.chunk_size)
-        page = self._read(number, size)
-        missing = None
-        if page is None:
-            # Past the end at the size asked for, or the server's pages are larger than
-            # asked: page 1 tells which.
-            missing, number, page = number, 1, self._read(1, size)
-            assert page is not None  # page 1 always exists; a 404 there is raised
-        offset = low
-        if not page.bare:
-            real = real_page_size(page, number, size)
-            target = low // real + 1
-            if target != number:  # the server's pages are another size: go to the right one
-                if target == missing:
-                    return
-                number, page = target, self._read(target, size)
-                if page is None:
-                    return
-            offset = low - (number - 1) * real
-        yielded = 0
-        while True:
-            objects = self._build(page.rows)
-            if not all(self._matches(obj) for obj in objects):
-                # The server ignored a filter, so its positions count the wrong objects:
-                # read again from the start, counting matches here.
-                rest = None if limit is None else limit - yielded
-                yield from self._scan(low + yielded, rest)
-                return
-            for obj in objects[offset:]:
-                yield obj
-                yielded += 1
-                if yielded == limit:
-                    return
-            if page.next is None:
-                return
-            page = self._follow(page.next)
-            offset = 0
-
-    def _scan(self, skip: int, limit: int | None) -> Iterator[M]:
-        """Read every page from the first, yielding the matches after the first ``skip``."""
-        if limit == 0:
-            return
-        page = self._read(1, self.chunk_size or DEFAULT_PAGE_SIZE)
-        yielded = 0
-        while page is not None:
-            for obj in self._build(page.rows):
-                if not self._matches(obj):
-                    continue
-                if skip:
-                    skip -= 1
-                    continue
-                yield obj
-                yielded += 1
-                if yielded == limit:
-                    return
-            page = None if page.next is None else self._follow(page.next)
-
-    def _read(self, number: int, size: int | None, *, missing_ok: bool = True) -> RawPage | None:
-        """Read page ``number``; None when it lies past the end (the API answers 404)."""
-        qs = self.queryset
-        if qs.model.list_path is None:
-            msg = f"The API has no endpoint that lists {qs.model.__name__} objects."
-            raise NotifiedByValidationError(msg, status_code=None)
-        params: dict[str, Any] = dict(qs._server_params())
-        if size is not None:
-            params["page_size"] = size
-        if number > 1:
-            params["page"] = number
-        try:
-            return decode_page(self.client.get(qs.model.list_path, params=params))
-        except NotifiedByNotFoundError:
-            if number == 1 or not missing_ok:
-                raise
-            return None
-
-    def _follow(self, url: str) -> RawPage:
-        # ``next`` is an absolute URL; the client accepts it as given, so its form is the
-        # server's business.
-        return decode_page(self.client.get(url))
-
-    def _build(self, rows: list[Any]) -> list[M]:
-        return [self.queryset.model.from_api(row, self.client) for row in rows]
-
-    def _matches(self, obj: M) -> bool:
-        fields = self.queryset.model.filter_fields
-        return all(
-            fields[name].matches(obj, value) for name, value in self.queryset._filters.items()
-        )
 
 
 class QuerySet(Generic[M]):
@@ -245,11 +77,7 @@ class QuerySet(Generic[M]):
             self._result_cache = list(self._iterable_class(self))
 
     def _get_client(self) -> NotifiedByClient:
-        if self._client is None:
-            from notifiedby.client import get_default_client
-
-            return get_default_client()
-        return self._client
+        return client_or_default(self._client)
 
     def _is_sliced(self) -> bool:
         return self._low != 0 or self._high is not None
@@ -259,6 +87,7 @@ class QuerySet(Generic[M]):
         return any(fields[name].param is None for name in self._filters)
 
     def _server_params(self) -> dict[str, Any]:
+        """Return a new dict of the filters the server applies, by their query parameter."""
         fields = self.model.filter_fields
         return {
             param: value
@@ -371,7 +200,7 @@ class QuerySet(Generic[M]):
             if field is None:
                 choices = ", ".join(sorted(allowed)) or "(none)"
                 msg = f"Cannot filter {self.model.__name__} by {name!r}. Choices are: {choices}."
-                raise NotifiedByValidationError(msg, status_code=None)
+                raise NotifiedByInvalidArgument(msg, argument=name)
             cleaned = field.clean(value, name)
             if name in clone._filters and field.key(clone._filters[name]) != field.key(cleaned):
                 clone._empty = True  # one field can't equal two different values
@@ -431,10 +260,10 @@ class QuerySet(Generic[M]):
         """Read page ``number`` (from 1) as the server cuts pages: one request."""
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
             msg = f"page: expected a page number of 1 or more, got {number!r}."
-            raise NotifiedByValidationError(msg, status_code=None)
+            raise NotifiedByInvalidArgument(msg, argument="page")
         if page_size is not None and (not isinstance(page_size, int) or page_size < 1):
             msg = f"page_size: expected a positive number, got {page_size!r}."
-            raise NotifiedByValidationError(msg, status_code=None)
+            raise NotifiedByInvalidArgument(msg, argument="page_size")
         if self._is_sliced():
             raise TypeError("Cannot read a page of a sliced query.")
         return self._iterable_class(self).page(number, page_size)

@@ -12,24 +12,16 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-from cryptography.fernet import InvalidToken
+from typing import TYPE_CHECKING, Any, Final
 
 from notifiedby import bulk
-from notifiedby.exceptions import (
-    NotifiedByConfigError,
-    NotifiedByConnectionError,
-    NotifiedByServerError,
-)
-from notifiedby.outbox.crypto import load_keys
-from notifiedby.resources.base import clean_email, clean_trigger
-from notifiedby.resources.email import send_email
-from notifiedby.resources.flow import subscribe_to
-from notifiedby.resources.recipient import Recipient
+from notifiedby.exceptions import NotifiedByConnectionError, NotifiedByServerError
+from notifiedby.outbox.crypto import decrypt_json, encrypt, load_keys
+from notifiedby.resources import Email, Flow, Recipient
+from notifiedby.resources.base import clean_email, clean_flags, clean_trigger
+from notifiedby.resources.email import EmailPayload
 
 try:
     from celery import shared_task
@@ -59,31 +51,24 @@ RETRY_ON = (NotifiedByConnectionError, NotifiedByServerError)
 SYNC_CHUNK = 500
 
 
+#: Why a task fails when no key opens its payload, and what to do about it.
+_UNOPENED: Final = (
+    "A queued NotifiedBy payload was not sealed with any NOTIFIEDBY_OUTBOX_KEYS key "
+    "(or was altered); keep retired keys in the list until their tasks have run."
+)
+
+
 def seal_payload(payload: dict[str, Any]) -> str:
     """Return ``payload`` as JSON sealed with the first NOTIFIEDBY_OUTBOX_KEYS key."""
-    return load_keys().encrypt(json.dumps(payload).encode()).decode("ascii")
+    return encrypt(load_keys(), payload).decode("ascii")
 
 
 def open_payload(token: str) -> dict[str, Any]:
     """Return the payload sealed in ``token``; NotifiedByConfigError if no key opens it."""
-    try:
-        payload: dict[str, Any] = json.loads(load_keys().decrypt(token.encode("ascii")))
-    except InvalidToken:
-        msg = (
-            "A queued NotifiedBy payload was not sealed with any NOTIFIEDBY_OUTBOX_KEYS key "
-            "(or was altered); keep retired keys in the list until their tasks have run."
-        )
-        raise NotifiedByConfigError(msg) from None
-    return payload
+    return decrypt_json(load_keys(), token.encode("ascii"), unopened=_UNOPENED)
 
 
-def _client() -> Any:
-    from notifiedby.client import get_default_client
-
-    return get_default_client()
-
-
-# --- tasks: each opens its payload and makes the one call ----------------------------------
+# --- tasks: each opens its payload and makes the one call, through the default client -------
 
 # A task that calls the API once retries what may pass (a 5xx, a dropped connection) with
 # backoff; the idempotency key in its payload keeps a retried send from going out twice.
@@ -94,16 +79,19 @@ _retrying_task = functools.partial(
 
 @_retrying_task(name="notifiedby.send_email")
 def send_email_task(token: str) -> dict[str, Any]:
-    """Send the sealed email; return the API's answer (``{"id": ...}``)."""
-    payload = open_payload(token)
-    return send_email(_client(), **payload)
+    """Send the sealed email; return the API's answer (``{"id": ...}``, plus ``error`` when
+    the recipient is blocked)."""
+    fields = open_payload(token)
+    recipient = fields.pop("recipient")
+    key = fields.pop("idempotency_key", None)
+    payload = EmailPayload(recipients=(recipient,), **fields)
+    return Email.objects.send_payload(payload, recipient, idempotency_key=key).answer
 
 
 @_retrying_task(name="notifiedby.subscribe")
 def subscribe_task(token: str) -> dict[str, Any]:
     """Subscribe the sealed recipient to its flow; return the API's answer."""
-    payload = open_payload(token)
-    return subscribe_to(_client(), **payload)
+    return Flow.objects.subscribe(**open_payload(token))
 
 
 @shared_task(name="notifiedby.sync_recipients", acks_late=True)
@@ -114,7 +102,7 @@ def sync_recipients_task(token: str, concurrency: int = bulk.DEFAULT_CONCURRENCY
     not retried, because most are bad input.
     """
     items = open_payload(token)["recipients"]
-    summary = Recipient.objects.using(_client()).bulk_upsert(items, concurrency=concurrency)
+    summary = Recipient.objects.bulk_upsert(items, concurrency=concurrency)
     failed = [str(f.item.get("email", "")) for f in summary.failures]
     return {"ok": summary.ok, "failed": summary.failed, "failed_emails": failed}
 
@@ -150,19 +138,19 @@ def send_email_later(
     use_account_template: bool | None = None,
 ) -> AsyncResult[Any]:
     """Queue one email for a worker to send (attachments: use the email backend)."""
-    fields = {
-        "recipient": clean_email(recipient, "recipient"),
-        "subject": subject,
-        "body": body,
-        "plain_body": plain_body,
-        "first_name": first_name,
-        "last_name": last_name,
-        "flags": None if flags is None else list(flags),
-        "use_account_template": use_account_template,
-    }
-    payload = {key: value for key, value in fields.items() if value is not None}
-    payload["idempotency_key"] = uuid.uuid4().hex
-    return send_email_task.delay(seal_payload(payload))
+    address = clean_email(recipient, "recipient")
+    payload = EmailPayload(
+        recipients=(address,),
+        subject=subject,
+        body=body,
+        plain_body=plain_body,
+        first_name=first_name,
+        last_name=last_name,
+        flags=flags,
+        use_account_template=use_account_template,
+    )
+    fields = {"recipient": address, **payload.send_kwargs(), "idempotency_key": uuid.uuid4().hex}
+    return send_email_task.delay(seal_payload(fields))
 
 
 def subscribe_later(
@@ -179,7 +167,7 @@ def subscribe_later(
         "email": clean_email(email),
         "first_name": first_name,
         "last_name": last_name,
-        "flags": None if flags is None else list(flags),
+        "flags": None if flags is None else clean_flags(flags),
         "idempotency_key": uuid.uuid4().hex,
     }
     return subscribe_task.delay(seal_payload(payload))

@@ -35,7 +35,7 @@ from notifiedby.exceptions import (
     NotifiedByValidationError,
 )
 from notifiedby.message import NotifiedByStatus, RecipientState, RecipientStatus
-from notifiedby.resources.email import send_email
+from notifiedby.resources.email import Email, SendResult
 
 __all__ = [
     "NEVER_SILENCED",
@@ -257,20 +257,19 @@ class NotifiedByEmailBackend(BaseEmailBackend):
         """Send the payload to one address; return the API's answer."""
         if self._client is None:
             raise RuntimeError("The backend is closed: call open() or use send_messages().")
-        return send_email(
-            self._client,
-            recipient=address,
-            idempotency_key=idempotency_key,
-            **payload.send_kwargs(),
-        )
+        emails = Email.objects.using(self._client)
+        return emails.send_payload(payload, address, idempotency_key=idempotency_key).answer
 
     def parse_response(self, answer: Any, address: str, idempotency_key: str) -> RecipientStatus:
-        """Return the status of one address from the API's answer to its send."""
-        email_id = answer.get("id")
-        # A 200 carrying "error" is a blocked recipient: accepted, never delivered.
-        state: RecipientState = "rejected" if answer.get("error") else "sent"
+        """Return the status of one address from the API's answer to its send: ``sent``, or
+        ``rejected`` when the recipient is blocked (accepted, never delivered)."""
+        result = SendResult.from_answer(answer)
+        state: RecipientState = "rejected" if result.blocked else "sent"
         return RecipientStatus(
-            address=address, status=state, email_id=email_id, idempotency_key=idempotency_key
+            address=address,
+            status=state,
+            email_id=result.email_id,
+            idempotency_key=idempotency_key,
         )
 
     def run_post_send(self, message: Any) -> None:

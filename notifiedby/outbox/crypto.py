@@ -17,7 +17,15 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from notifiedby.conf import get_setting
 from notifiedby.exceptions import NotifiedByConfigError
 
-__all__ = ["OUTBOX_KEYS", "decrypt", "encrypt", "generate_key", "load_keys", "to_keys"]
+__all__ = [
+    "OUTBOX_KEYS",
+    "decrypt",
+    "decrypt_json",
+    "encrypt",
+    "generate_key",
+    "load_keys",
+    "to_keys",
+]
 
 OUTBOX_KEYS: Final = "NOTIFIEDBY_OUTBOX_KEYS"
 
@@ -58,14 +66,21 @@ def encrypt(cipher: MultiFernet, content: dict[str, Any]) -> bytes:
     return cipher.encrypt(json.dumps(content, default=_bytes_to_json).encode("utf-8"))
 
 
-def decrypt(cipher: MultiFernet, token: bytes) -> dict[str, Any]:
-    """Return the content of ``token``; NotifiedByConfigError when no key opens it."""
+def decrypt_json(cipher: MultiFernet, token: bytes, *, unopened: str) -> dict[str, Any]:
+    """Return the JSON object encrypted in ``token``; NotifiedByConfigError with the message
+    ``unopened`` when no key opens it. Bytes stay base64 text: the caller knows where."""
     try:
         plain = cipher.decrypt(bytes(token))
     except InvalidToken:
-        msg = f"No key in {OUTBOX_KEYS} opens this outbox message (was its key removed?)."
-        raise NotifiedByConfigError(msg) from None
+        raise NotifiedByConfigError(unopened) from None
     content: dict[str, Any] = json.loads(plain)
+    return content
+
+
+def decrypt(cipher: MultiFernet, token: bytes) -> dict[str, Any]:
+    """Return the content of an outbox message; NotifiedByConfigError when no key opens it."""
+    unopened = f"No key in {OUTBOX_KEYS} opens this outbox message (was its key removed?)."
+    content = decrypt_json(cipher, token, unopened=unopened)
     content["attachments"] = [
         (name, base64.b64decode(data), mimetype) for name, data, mimetype in content["attachments"]
     ]

@@ -24,16 +24,20 @@ import attrs
 from django.db import connections, transaction
 from django.utils import timezone
 
-from notifiedby.client import NotifiedByClient, get_default_client
+from notifiedby.client import NotifiedByClient, client_or_default
 from notifiedby.conf import get_setting, to_max_retries, to_seconds
-from notifiedby.exceptions import NotifiedByAPIError, NotifiedByConfigError, NotifiedByError
+from notifiedby.exceptions import (
+    NotifiedByAPIError,
+    NotifiedByConfigError,
+    NotifiedByError,
+    NotifiedByInvalidArgument,
+)
 from notifiedby.outbox.crypto import decrypt, encrypt, load_keys
-from notifiedby.resources.email import send_email
+from notifiedby.resources.email import Email, EmailPayload
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from notifiedby._mapping import EmailPayload
     from notifiedby.models import OutboxMessage
 
 __all__ = ["LEASE", "MAX_ATTEMPTS", "RetryPolicy", "deliver", "enqueue", "is_permanent"]
@@ -99,10 +103,11 @@ def enqueue(
 def is_permanent(error: NotifiedByError) -> bool:
     """Return whether sending again can't help: a 4xx other than 429, or input the SDK
     refused before sending. Outages, 5xx, 429 and lost connections are transient."""
-    if not isinstance(error, NotifiedByAPIError):
+    if isinstance(error, NotifiedByInvalidArgument):
+        return True
+    if not isinstance(error, NotifiedByAPIError) or error.status_code is None:
         return False
-    status = error.status_code
-    return status is None or (400 <= status < 500 and status != 429)
+    return 400 <= error.status_code < 500 and error.status_code != 429
 
 
 def deliver(
@@ -132,7 +137,7 @@ def deliver(
             outcomes["failed"] += 1
             continue
         try:
-            outcome = _send(row, client or get_default_client(), cipher, policy)
+            outcome = _send(row, client_or_default(client), cipher, policy)
         except NotifiedByConfigError as exc:
             # Every row would fail alike: the settings need fixing, not the row, so the row
             # is handed back, due as before, without the attempt counted.
@@ -221,11 +226,9 @@ def _claimed(row: OutboxMessage, until: datetime, using: str) -> QuerySet[Outbox
 def _send(row: OutboxMessage, client: NotifiedByClient, cipher: Any, policy: RetryPolicy) -> str:
     """Make one attempt at ``row`` and update it (unsaved); return the outcome's name."""
     try:
-        answer = send_email(
-            client,
-            recipient=row.recipient,
-            idempotency_key=row.idempotency_key,
-            **decrypt(cipher, row.payload),
+        payload = EmailPayload(recipients=(row.recipient,), **decrypt(cipher, row.payload))
+        result = Email.objects.using(client).send_payload(
+            payload, row.recipient, idempotency_key=row.idempotency_key
         )
     except NotifiedByConfigError:
         raise  # not the row's fault: deliver() hands the row back
@@ -238,10 +241,10 @@ def _send(row: OutboxMessage, client: NotifiedByClient, cipher: Any, policy: Ret
         row.next_attempt_at = timezone.now() + policy.delay(row.attempts)
         logger.info("Outbox message %s deferred after attempt %d", row.pk, row.attempts)
         return "deferred"
-    row.email_id = str(answer.get("id") or "")
+    row.email_id = str(result.email_id or "")
     row.sent_at = timezone.now()
-    if answer.get("error"):  # a blocked recipient: accepted, never delivered
-        row.state, row.last_error = row.FAILED, f"Refused by the API: {answer['error']}"
+    if result.blocked:  # accepted, never delivered
+        row.state, row.last_error = row.FAILED, f"Refused by the API: {result.error}"
         return "failed"
     row.state, row.last_error = row.SENT, ""
     return "sent"

@@ -1,4 +1,4 @@
-"""What every resource shares: the wire model base, managers, filters and input checks.
+"""What every resource shares: the wire model base, managers and filters.
 
 A resource is an ``attrs`` class built from the API's JSON by ``from_api`` and turned back
 by ``to_dict``. Its manager (``Recipient.objects``) holds no query logic: every public method
@@ -10,17 +10,15 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, overload
 
 import attrs
 
-from notifiedby.exceptions import (
-    MultipleObjectsReturned,
-    NotifiedByValidationError,
-    ObjectDoesNotExist,
-)
+from notifiedby._wire.base import clean_choice, clean_email, clean_flags, clean_trigger
+from notifiedby.client import client_or_default
+from notifiedby.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 
 if TYPE_CHECKING:
     from notifiedby.client import NotifiedByClient
@@ -38,7 +36,6 @@ __all__ = [
     "clean_flags",
     "clean_trigger",
     "format_datetime",
-    "json_object",
     "none_to_empty",
     "omit_if",
     "parse_datetime",
@@ -85,16 +82,6 @@ def omit_if(value: object) -> dict[str, Any]:
     For keys some answers lack: an email read from the list has no id.
     """
     return {_OMIT_IF: value}
-
-
-def json_object(answer: Any, what: str) -> dict[str, Any]:
-    """Return ``answer`` if it is a JSON object; else raise, naming the call (``what``)."""
-    if isinstance(answer, dict):
-        return answer
-    from notifiedby.exceptions import NotifiedByAPIError
-
-    msg = f"The API answered {what} with {type(answer).__name__}, not a JSON object."
-    raise NotifiedByAPIError(msg, body=answer)
 
 
 def none_to_empty(value: str | None) -> str:
@@ -204,14 +191,16 @@ class Resource(WireModel):
         return f"<{type(self).__name__}: {self}>"
 
     def _get_client(self) -> NotifiedByClient:
-        if self._client is None:
-            from notifiedby.client import get_default_client
+        return client_or_default(self._client)
 
-            return get_default_client()
-        return self._client
+    def _update_from(self, other: Resource) -> None:
+        """Copy every field of ``other`` (the same model, read again) except its client."""
+        for field in attrs.fields(type(self)):
+            if field.name != "_client":
+                setattr(self, field.name, getattr(other, field.name))
 
 
-# --- filters and input checks ----------------------------------------------------------------
+# --- filters ----------------------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -235,78 +224,6 @@ class FilterField:
 
 def casefold_key(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
-
-
-def _invalid(argument: str, message: str) -> NotifiedByValidationError:
-    return NotifiedByValidationError(f"{argument}: {message}", status_code=None)
-
-
-def clean_email(value: object, argument: str = "email") -> str:
-    """Return ``value`` as an email address, or raise naming ``argument``.
-
-    Accepts a string or anything with an ``email`` attribute (a Recipient, a Django user).
-    """
-    if not isinstance(value, str):
-        value = getattr(value, "email", value)
-    if not isinstance(value, str):
-        raise _invalid(argument, f"expected an email address, got {type(value).__name__}.")
-    from django.core.exceptions import ValidationError
-    from django.core.validators import validate_email
-
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise _invalid(argument, f"{value!r} is not a valid email address.") from None
-    return value
-
-
-def clean_trigger(value: object, argument: str = "flow_trigger") -> str:
-    """Return ``value`` as a flow trigger (a non-empty string), or raise naming ``argument``."""
-    trigger = getattr(value, "trigger", value)  # a Flow handle stands for its trigger
-    if not isinstance(trigger, str):
-        raise _invalid(argument, f"expected a flow trigger string, got {type(trigger).__name__}.")
-    if not trigger.strip():
-        raise _invalid(argument, "the flow trigger must not be empty.")
-    return trigger
-
-
-def clean_flags(value: object, argument: str = "flags") -> list[str]:
-    """Return ``value`` as a list of flag names, without duplicates, in the given order.
-
-    A single string is one flag, never its characters. Flag names can't be empty or contain a
-    comma, because the API reads a comma-separated string as several flags.
-    """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        items: Iterable[object] = [value]
-    elif isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
-        raise _invalid(
-            argument, f"expected a flag name or a list of flag names, got {type(value).__name__}."
-        )
-    else:
-        items = value
-    flags: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise _invalid(argument, f"flag names must be strings, got {type(item).__name__}.")
-        if not item.strip() or "," in item:
-            raise _invalid(argument, f"{item!r} is not a valid flag name (empty or has a comma).")
-        if item not in flags:
-            flags.append(item)
-    return flags
-
-
-def clean_choice(choices: Iterable[str]) -> Callable[[Any, str], Any]:
-    """Return a ``clean`` function that accepts only one of ``choices``."""
-    allowed = tuple(choices)
-
-    def clean(value: Any, argument: str) -> Any:
-        if value not in allowed:
-            raise _invalid(argument, f"{value!r} is not one of {', '.join(allowed)}.")
-        return value
-
-    return clean
 
 
 # --- managers ---------------------------------------------------------------------------------

@@ -8,20 +8,27 @@ Endpoints: ``POST /email/send/``, ``GET /email/list/`` (filter ``recipient``; it
 from __future__ import annotations
 
 import asyncio
-import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
-from notifiedby.client import endpoint
+from notifiedby._wire import email as wire
+from notifiedby._wire.base import clean_email, clean_id, invalid
+from notifiedby._wire.email import (
+    DEFAULT_CONTENT_TYPE,
+    Attachment,
+    EmailPayload,
+    SendResult,
+    clean_attachment,
+)
 from notifiedby.exceptions import (
     NotifiedByDeliveryTimeout,
+    NotifiedByInvalidArgument,
     NotifiedByNotFoundError,
     NotifiedByRecipientBlocked,
-    NotifiedByValidationError,
 )
 from notifiedby.query import QuerySet
 from notifiedby.resources.base import (
@@ -31,178 +38,25 @@ from notifiedby.resources.base import (
     Resource,
     WireModel,
     casefold_key,
-    clean_email,
-    clean_flags,
-    json_object,
     omit_if,
     parse_datetime,
 )
 
-if TYPE_CHECKING:
-    from notifiedby.client import NotifiedByClient
-
 __all__ = [
+    "DEFAULT_CONTENT_TYPE",
     "Attachment",
     "DeliveryState",
     "DeliveryStatus",
     "Email",
     "EmailManager",
+    "EmailPayload",
     "EmailQuerySet",
+    "SendResult",
     "clean_attachment",
-    "get_delivery",
-    "get_detail",
-    "send_email",
 ]
-
-SEND_PATH = "/email/send/"
-LIST_PATH = "/email/list/"
-DETAIL_PATH = "/email/detail/"
 
 #: The delivery statuses this SDK knows; a newer server's new status is kept as sent.
 DeliveryState = Literal["pending", "delivered", "bounced", "complained", "failed"]
-#: An attachment as Django's EmailMessage keeps one: (filename, content, mimetype or None).
-Attachment = tuple[str, "bytes | str", "str | None"]
-
-
-def _clean_id(value: object, argument: str = "email_id") -> str:
-    if not isinstance(value, str) or not value.strip():
-        msg = f"{argument}: expected the email's id (a non-empty string), got {value!r}."
-        raise NotifiedByValidationError(msg, status_code=None)
-    return value
-
-
-def _clean_text(value: object, argument: str) -> str:
-    if not isinstance(value, str):
-        msg = f"{argument}: expected a string, got {type(value).__name__}."
-        raise NotifiedByValidationError(msg, status_code=None)
-    return value
-
-
-#: What a multipart file name can't carry unambiguously: receivers read a backslash as an
-#: escape, and %22, %0D, %0A as the form encoding of a quote, CR and LF.
-_AMBIGUOUS_FILENAME = re.compile(r"\\|%(22|0d|0a)", re.IGNORECASE)
-#: Control characters (C0 with CR, LF and NUL, DEL, C1) and Unicode line breaks: written into
-#: a header they can end it and start another.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-#: A media type, ``type/subtype`` and any ``; name=value`` parameters (RFC 9110 8.3.1): each
-#: name an HTTP token, each value a token or a quoted string; ASCII only, so no control
-#: character gets through.
-_NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-_QUOTED = r'"(?:[\t !#-\[\]-~]|\\[\t -~])*"'
-_MEDIA_TYPE = re.compile(rf"{_NAME}/{_NAME}(?:[ \t]*;[ \t]*{_NAME}=(?:{_NAME}|{_QUOTED}))*")
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
-
-
-def clean_attachment(filename: object, mimetype: str | None) -> tuple[str, str]:
-    """Return an attachment's file name and content type (None or "": the default), checked
-    before anything is sent, since both end up in a header of the multipart request.
-
-    Raise NotifiedByValidationError naming the attachment and the fix.
-    """
-    name = _clean_text(filename, "attachment file name")
-    content_type = mimetype or DEFAULT_CONTENT_TYPE
-    problem = _filename_problem(name) or _content_type_problem(content_type)
-    if problem:
-        raise NotifiedByValidationError(f"Attachment {name!r} {problem}.", status_code=None)
-    return name, content_type
-
-
-def _filename_problem(name: str) -> str | None:
-    if not name:
-        return "has an empty file name; give it a name"
-    control = _CONTROL.search(name)
-    if control:
-        return (
-            f"has a control character ({control.group()!r}) in its file name; remove CR, LF, "
-            "NUL and other control characters from it"
-        )
-    if _AMBIGUOUS_FILENAME.search(name):
-        return "has a file name that can't be sent intact; remove backslashes, %22, %0D, %0A"
-    return None
-
-
-def _content_type_problem(content_type: object) -> str | None:
-    if isinstance(content_type, str) and _MEDIA_TYPE.fullmatch(content_type):
-        return None
-    return (
-        f"has the content type {content_type!r}, which is not a type/subtype media type; give "
-        "one such as 'application/pdf' (parameters as in 'text/plain; charset=utf-8'), or None "
-        "for the default"
-    )
-
-
-def send_email(
-    client: NotifiedByClient,
-    *,
-    recipient: object,
-    subject: str,
-    body: str,
-    plain_body: str | None = None,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    flags: object = None,
-    use_account_template: bool | None = None,
-    attachments: Sequence[Attachment] | None = None,
-    idempotency_key: str | None = None,
-) -> dict[str, Any]:
-    """Send one email; return the API's answer (``{"id": ...}``, plus ``error`` if blocked).
-
-    JSON without attachments; multipart with them (one ``attachment`` part per file).
-    """
-    fields: dict[str, Any] = {
-        "recipient": clean_email(recipient, "recipient"),
-        "subject": _clean_text(subject, "subject"),
-        "body": _clean_text(body, "body"),
-    }
-    optional = {"plain_body": plain_body, "first_name": first_name, "last_name": last_name}
-    fields.update({key: value for key, value in optional.items() if value is not None})
-    if flags is not None:
-        fields["flags"] = clean_flags(flags)
-    if use_account_template is not None:
-        fields["use_account_template"] = bool(use_account_template)
-    if not attachments:
-        answer = client.post(SEND_PATH, json=fields, idempotency_key=idempotency_key)
-        return json_object(answer, "a send")
-    # Form fields are strings: flags travel as a comma string, the flag as "true"/"false".
-    data = {
-        key: ",".join(value)
-        if key == "flags"
-        else str(value).lower()
-        if isinstance(value, bool)
-        else value
-        for key, value in fields.items()
-    }
-    files = []
-    for name, content, mimetype in attachments:
-        filename, content_type = clean_attachment(name, mimetype)
-        files.append(("attachment", (filename, content, content_type)))
-    answer = client.post(SEND_PATH, data=data, files=files, idempotency_key=idempotency_key)
-    return json_object(answer, "a send")
-
-
-def get_detail(
-    client: NotifiedByClient, *, email_id: object = None, address: object = None
-) -> dict[str, Any]:
-    """Read one email's detail by id, or the latest email to ``address``."""
-    if email_id is not None:
-        answer = client.get(endpoint("email", "detail", _clean_id(email_id)))
-    else:
-        answer = client.get(DETAIL_PATH, params={"email": clean_email(address, "email")})
-    return json_object(answer, "an email detail request")
-
-
-def get_delivery(client: NotifiedByClient, email_id: object) -> dict[str, Any]:
-    """Read one email's delivery status by id."""
-    answer = client.get(endpoint("email", "delivery", _clean_id(email_id)))
-    return json_object(answer, "a delivery status request")
-
-
-def raise_if_blocked(answer: Mapping[str, Any], recipient: str) -> None:
-    """Raise NotifiedByRecipientBlocked for a 200 answer that carries an ``error``."""
-    if answer.get("error"):
-        email_id = answer.get("id")
-        msg = f"The email to {recipient} was accepted but will not be delivered: {answer['error']}"
-        raise NotifiedByRecipientBlocked(msg, email_id=email_id, recipient=recipient)
 
 
 class EmailQuerySet(QuerySet["Email"]):
@@ -219,11 +73,11 @@ class EmailQuerySet(QuerySet["Email"]):
         """
         if "id" not in filters:
             return super().get(**filters)
-        email_id = _clean_id(filters.pop("id"), "id")
+        email_id = clean_id(filters.pop("id"), "id")
         checked = self.filter(**filters)
         client = self._get_client()
         try:
-            data = get_detail(client, email_id=email_id)
+            data = wire.detail(client, wire.DetailRequest(email_id=email_id))
         except NotifiedByNotFoundError as exc:
             raise Email.DoesNotExist(
                 f"Email matching query does not exist (id={email_id!r})."
@@ -243,14 +97,28 @@ class EmailQuerySet(QuerySet["Email"]):
         """
         address = recipient if recipient is not None else self._filters.get("recipient")
         if address is None:
-            msg = "recipient: latest() needs the address whose latest email you want."
-            raise NotifiedByValidationError(msg, status_code=None)
+            raise invalid("recipient", "latest() needs the address whose latest email you want.")
         client = self._get_client()
+        request = wire.DetailRequest(address=clean_email(address, "recipient"))
         try:
-            data = get_detail(client, address=clean_email(address, "recipient"))
+            data = wire.detail(client, request)
         except NotifiedByNotFoundError as exc:
             raise Email.DoesNotExist(f"No email was sent to {address}.") from exc
         return Email.from_api(data, client)
+
+    def detail(self, email_id: object = None, *, address: object = None) -> dict[str, Any]:
+        """Return the API's answer for one email's detail (one request): the email with
+        ``email_id``, or the latest sent to ``address``; give one of them.
+
+        The answer as it came: ``recipient``, ``subject``, ``created_on``, ``body``.
+        """
+        request = wire.DetailRequest(email_id=email_id, address=address)
+        return wire.detail(self._get_client(), request)
+
+    def delivery(self, email_id: object) -> dict[str, Any]:
+        """Return the API's answer for one email's delivery status (one request): ``id``,
+        ``status``, ``ses_id``. :meth:`Email.delivery_status` gives it as an object."""
+        return wire.delivery(self._get_client(), wire.DeliveryRequest(email_id))
 
     def send(
         self,
@@ -270,10 +138,9 @@ class EmailQuerySet(QuerySet["Email"]):
         Raises NotifiedByRecipientBlocked when the API accepts it but the recipient is
         blocked, so it will not be delivered.
         """
-        client = self._get_client()
-        answer = send_email(
-            client,
-            recipient=recipient,
+        address = clean_email(recipient, "recipient")
+        payload = EmailPayload(
+            recipients=(address,),
             subject=subject,
             body=body,
             plain_body=plain_body,
@@ -283,14 +150,28 @@ class EmailQuerySet(QuerySet["Email"]):
             use_account_template=use_account_template,
             attachments=attachments,
         )
-        address = clean_email(recipient, "recipient")
-        raise_if_blocked(answer, address)
-        email_id = answer.get("id")
-        return Email(id=email_id, recipient=address, subject=subject, body=body, client=client)
+        client = self._get_client()
+        result = wire.send(client, payload, address)
+        if result.blocked:
+            msg = f"The email to {address} was accepted but will not be delivered: {result.error}"
+            raise NotifiedByRecipientBlocked(msg, email_id=result.email_id, recipient=address)
+        return Email(
+            id=result.email_id, recipient=address, subject=subject, body=body, client=client
+        )
 
     async def asend(self, **kwargs: Any) -> Email:
         """Async version of :meth:`send`."""
         return await asyncio.to_thread(self.send, **kwargs)
+
+    def send_payload(
+        self, payload: EmailPayload, recipient: object, *, idempotency_key: str | None = None
+    ) -> SendResult:
+        """Send ``payload`` to one of its addresses (one request); return the decoded answer.
+
+        Unlike :meth:`send`, a blocked recipient is not an error: ``result.blocked`` says so.
+        Pass ``idempotency_key`` when the same send may be made again later (a queued one).
+        """
+        return wire.send(self._get_client(), payload, recipient, idempotency_key=idempotency_key)
 
 
 if TYPE_CHECKING:
@@ -320,7 +201,7 @@ class DeliveryStatus(WireModel):
 class Email(Resource):
     """One sent email; identified by its id, which emails read from the list lack."""
 
-    list_path: ClassVar[str | None] = LIST_PATH
+    list_path: ClassVar[str | None] = wire.LIST_PATH
     filter_fields: ClassVar[dict[str, FilterField]] = {
         "recipient": FilterField("recipient", "recipient", clean_email, casefold_key),
     }
@@ -348,13 +229,14 @@ class Email(Resource):
                 f"Can't {action}: this Email has no id, because the API's email list doesn't "
                 "give one. Use an Email from Email.objects.get(id=...) or send()."
             )
-            raise NotifiedByValidationError(msg, status_code=None)
+            raise NotifiedByInvalidArgument(msg, argument="id")
         return self.id
 
     def delivery_status(self) -> DeliveryStatus:
         """Return this email's delivery status (one request)."""
         email_id = self._require_id("read its delivery status")
-        return DeliveryStatus.from_api(get_delivery(self._get_client(), email_id))
+        answer = wire.delivery(self._get_client(), wire.DeliveryRequest(email_id))
+        return DeliveryStatus.from_api(answer)
 
     def wait_for_delivery(self, timeout: float = 60.0, interval: float = 1.0) -> DeliveryStatus:
         """Poll the delivery status every ``interval`` seconds until it is no longer
@@ -364,7 +246,7 @@ class Email(Resource):
         """
         if not (timeout >= 0 and interval > 0):
             msg = f"timeout must be >= 0 and interval > 0, got {timeout!r} and {interval!r}."
-            raise NotifiedByValidationError(msg, status_code=None)
+            raise NotifiedByInvalidArgument(msg)
         email_id = self._require_id("wait for its delivery")
         deadline = time.monotonic() + timeout
         while (status := self.delivery_status()).status == "pending":
@@ -378,7 +260,4 @@ class Email(Resource):
     def refresh(self) -> None:
         """Reload this email's detail, body included (one request)."""
         email_id = self._require_id("reload it")
-        fresh = Email.objects.using(self._get_client()).get(id=email_id)
-        for field in attrs.fields(Email):
-            if field.name != "_client":
-                setattr(self, field.name, getattr(fresh, field.name))
+        self._update_from(Email.objects.using(self._get_client()).get(id=email_id))

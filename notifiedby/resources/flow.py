@@ -1,79 +1,193 @@
-"""Flows: drip campaigns made in the NotifiedBy dashboard, known to the API by trigger.
+"""Flows and their subscriptions.
 
-Endpoints: ``POST /flows/subscribe/`` and ``POST /flows/unsubscribe/``. The API has no
-endpoint to create, list or read a flow, so a :class:`Flow` is a handle, never fetched.
+A flow is a drip campaign made in the NotifiedBy dashboard and known to the API only by its
+trigger keyword: the API has no endpoint to create, list or read one, so a :class:`Flow` is a
+handle, never fetched. A :class:`Subscription` is one recipient's progress through one flow.
+The two refer to each other (a flow's subscriptions, a subscription's flow), so they live in
+this one module; :mod:`notifiedby.resources.subscription` gives the subscription names too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import attrs
 
 from notifiedby import bulk
-from notifiedby.exceptions import NotifiedByAPIError
+from notifiedby._wire import flows as wire
+from notifiedby._wire.base import clean_choice, clean_email, clean_flags, clean_trigger
+from notifiedby.client import client_or_default
+from notifiedby.exceptions import NotifiedByAPIError, NotifiedByNotFoundError
+from notifiedby.query import QuerySet
 from notifiedby.resources.base import (
     BaseManager,
+    FilterField,
     ManagerDescriptor,
     Resource,
-    clean_email,
-    clean_flags,
-    clean_trigger,
-    json_object,
+    casefold_key,
+    parse_datetime,
 )
-from notifiedby.resources.subscription import Subscription, SubscriptionQuerySet
 
 if TYPE_CHECKING:
     from notifiedby.client import NotifiedByClient
 
-__all__ = ["Flow", "FlowManager", "subscribe_to", "unsubscribe_from"]
+__all__ = [
+    "SUBSCRIPTION_STATUSES",
+    "Flow",
+    "FlowManager",
+    "Subscription",
+    "SubscriptionManager",
+    "SubscriptionQuerySet",
+    "SubscriptionStatus",
+]
 
-SUBSCRIBE_PATH = "/flows/subscribe/"
-UNSUBSCRIBE_PATH = "/flows/unsubscribe/"
+#: The statuses this SDK knows; a newer server's new status is kept as it is sent.
+SubscriptionStatus = Literal["active", "completed", "cancelled"]
+SUBSCRIPTION_STATUSES: tuple[SubscriptionStatus, ...] = ("active", "completed", "cancelled")
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def subscribe_to(
-    client: NotifiedByClient,
-    flow_trigger: object,
-    email: object,
-    *,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    flags: object = None,
-    idempotency_key: str | None = None,
-) -> dict[str, Any]:
-    """Subscribe ``email`` to a flow; return the API's answer (``detail``, ``subscription_id``).
+def queryset_only(method: F) -> F:
+    """Keep ``method`` off the manager, so it must be called on an explicit queryset."""
+    setattr(method, "queryset_only", True)  # noqa: B010  # mypy rejects new function attributes
+    return method
 
-    The API creates the recipient if it is unknown. It answers 400 for an unknown flow, a
-    flow with no steps, or a recipient already active in the flow. Pass ``idempotency_key``
-    when the same subscribe may be sent again later (a queued task).
+
+def _delete_pair(client: NotifiedByClient, email: str, flow_trigger: str) -> None:
+    """Delete every subscription of ``email`` to ``flow_trigger`` (one request; 404 if none)."""
+    request = wire.DeleteSubscriptionsRequest(email=email, flow_trigger=flow_trigger)
+    wire.delete_subscriptions(client, request)
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+class SubscriptionQuerySet(QuerySet["Subscription"]):
+    """Queries over subscriptions; filter by ``email``, ``flow_trigger`` and ``status``.
+
+    The API filters by email and trigger; ``status`` is checked here, on each subscription.
     """
-    payload: dict[str, Any] = {
-        "flow_trigger": clean_trigger(flow_trigger),
-        "email": clean_email(email),
+
+    @queryset_only
+    def delete(self) -> int:
+        """Delete the matching subscriptions; return how many the API removed.
+
+        The API deletes by (email, flow) pair, removing every subscription of the pair at
+        once, so each pair is deleted with one request, and a subscription that a ``status``
+        filter left out but that shares a pair with a match is removed (and counted) too.
+        Reads the whole list first, because deleting while paging would shift the pages.
+        """
+        if self._is_sliced():
+            raise TypeError("Cannot use a slice with delete().")
+        if self._empty:
+            return 0
+        # List without the local-only filters, to see every record each pair holds.
+        listing = self._chain()
+        fields = self.model.filter_fields
+        listing._filters = {k: v for k, v in self._filters.items() if fields[k].param is not None}
+        sizes: dict[tuple[str, str], int] = {}
+        targets: dict[tuple[str, str], Subscription] = {}
+        for sub in listing.iterator():
+            pair = (sub.recipient_email.casefold(), sub.flow_trigger)
+            sizes[pair] = sizes.get(pair, 0) + 1
+            if all(fields[name].matches(sub, value) for name, value in self._filters.items()):
+                targets.setdefault(pair, sub)
+        client = self._get_client()
+        deleted = 0
+        for pair, sub in targets.items():
+            try:
+                _delete_pair(client, sub.recipient_email, sub.flow_trigger)
+            except NotifiedByNotFoundError:
+                continue  # already gone: someone else deleted it meanwhile
+            deleted += sizes[pair]
+        return deleted
+
+
+if TYPE_CHECKING:
+
+    class SubscriptionManager(BaseManager["Subscription"], SubscriptionQuerySet): ...
+
+else:
+    SubscriptionManager = BaseManager.from_queryset(SubscriptionQuerySet, "SubscriptionManager")
+
+
+@attrs.define(kw_only=True, eq=False, repr=False)
+class Subscription(Resource):
+    """One recipient's subscription to one flow; identified by its integer ``id``."""
+
+    list_path: ClassVar[str | None] = wire.SUBSCRIPTIONS_PATH
+    filter_fields: ClassVar[dict[str, FilterField]] = {
+        "email": FilterField("recipient_email", "email", clean_email, casefold_key),
+        "flow_trigger": FilterField("flow_trigger", "flow_trigger", clean_trigger),
+        "status": FilterField("status", None, clean_choice(SUBSCRIPTION_STATUSES)),
     }
-    if first_name is not None:
-        payload["first_name"] = first_name
-    if last_name is not None:
-        payload["last_name"] = last_name
-    if flags is not None:
-        payload["flags"] = clean_flags(flags)
-    answer = client.post(SUBSCRIBE_PATH, json=payload, idempotency_key=idempotency_key)
-    return json_object(answer, "a subscribe")
+    objects = ManagerDescriptor(SubscriptionManager)
+
+    id: int = attrs.field()
+    flow_trigger: str = attrs.field(default="")
+    recipient_email: str = attrs.field(default="")
+    #: The flow's name as the dashboard shows it.
+    flow_name: str | None = attrs.field(default=None)
+    status: SubscriptionStatus = attrs.field(default="active")
+    #: The step the recipient is on, counted from 1.
+    current_step_order: int | None = attrs.field(default=None)
+    #: When the next step is due; None once nothing is scheduled.
+    next_send_date: datetime | None = attrs.field(default=None, converter=parse_datetime)
+    created_at: datetime | None = attrs.field(default=None, converter=parse_datetime)
+    updated_at: datetime | None = attrs.field(default=None, converter=parse_datetime)
+
+    def __str__(self) -> str:
+        return f"{self.recipient_email} in {self.flow_trigger} ({self.status})"
+
+    def _identity(self) -> object:
+        return self.id
+
+    @property
+    def flow(self) -> Flow:
+        """A handle on the flow (no request)."""
+        return Flow(trigger=self.flow_trigger, name=self.flow_name, client=self._get_client())
+
+    def delete(self) -> None:
+        """Delete this subscription (one request).
+
+        The API deletes by recipient and flow, so every subscription of this recipient to
+        this flow goes, including earlier cancelled or completed ones.
+        """
+        _delete_pair(self._get_client(), self.recipient_email, self.flow_trigger)
+
+    def refresh(self) -> None:
+        """Reload this subscription from the API (one list request, usually).
+
+        Raises ``Subscription.DoesNotExist`` when it is no longer listed.
+        """
+        fresh = (
+            Subscription.objects.using(self._get_client())
+            .filter(email=self.recipient_email, flow_trigger=self.flow_trigger)
+            .iterator()
+        )
+        for sub in fresh:
+            if sub.id == self.id:
+                self._update_from(sub)
+                return
+        raise Subscription.DoesNotExist(f"Subscription {self.id} no longer exists.")
+
+    def cancel(self) -> None:
+        """Unsubscribe the recipient from the flow (the API cancels the active subscription
+        of this recipient to this flow), then reload this subscription: two requests."""
+        self.flow.unsubscribe(self.recipient_email)
+        self.refresh()
 
 
-def unsubscribe_from(
-    client: NotifiedByClient, flow_trigger: object, email: object
-) -> dict[str, Any]:
-    """Cancel the active subscription of ``email`` to a flow; return the API's answer."""
-    payload = {"flow_trigger": clean_trigger(flow_trigger), "email": clean_email(email)}
-    return json_object(client.post(UNSUBSCRIBE_PATH, json=payload), "an unsubscribe")
+# --- flows --------------------------------------------------------------------------------------
 
 
 class FlowManager(BaseManager["Flow"]):
-    """``Flow.objects``: hands out flow handles. Flows can't be listed through the API."""
+    """``Flow.objects``: hands out flow handles, and subscribes and unsubscribes by trigger.
+    Flows can't be listed through the API."""
 
     def get(self, *, trigger: object) -> Flow:
         """Return a handle on the flow with this trigger keyword, without any request.
@@ -89,6 +203,40 @@ class FlowManager(BaseManager["Flow"]):
     def using(self, client: NotifiedByClient) -> FlowManager:
         """Return a manager whose flows talk to the API through ``client``."""
         return FlowManager(self.model, client)
+
+    def subscribe(
+        self,
+        flow_trigger: object,
+        email: object,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        flags: str | Iterable[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Subscribe ``email`` to a flow (one request); return the API's answer as it came,
+        ``{"detail": ..., "subscription_id": 42}``. :meth:`Flow.subscribe` gives the
+        Subscription instead.
+
+        The API creates the recipient if it is unknown. It answers 400 for an unknown flow, a
+        flow with no steps, or a recipient already active in the flow. Pass
+        ``idempotency_key`` when the same subscribe may be sent again later (a queued task).
+        """
+        request = wire.SubscribeRequest(
+            flow_trigger=flow_trigger,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            flags=flags,
+        )
+        client = client_or_default(self._client)
+        return wire.subscribe(client, request, idempotency_key=idempotency_key)
+
+    def unsubscribe(self, flow_trigger: object, email: object) -> dict[str, Any]:
+        """Cancel the active subscription of ``email`` to a flow (one request); return the
+        API's answer as it came, ``{"detail": ...}``."""
+        request = wire.UnsubscribeRequest(flow_trigger=flow_trigger, email=email)
+        return wire.unsubscribe(client_or_default(self._client), request)
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
@@ -131,8 +279,8 @@ class Flow(Resource):
         """
         client = self._get_client()
         email = clean_email(recipient, "recipient")
-        answer = subscribe_to(
-            client, self.trigger, email, first_name=first_name, last_name=last_name, flags=flags
+        answer = Flow.objects.using(client).subscribe(
+            self.trigger, email, first_name=first_name, last_name=last_name, flags=flags
         )
         new_id: int | None = answer.get("subscription_id")
         found = None
@@ -176,7 +324,7 @@ class Flow(Resource):
         "already subscribed", don't stop the run (see docs/bulk.md).
         """
         default_flags = None if flags is None else clean_flags(flags)
-        client = self._get_client()
+        manager = Flow.objects.using(self._get_client())
 
         def subscribe(item: object) -> int | None:
             fields: dict[str, Any] = {"flags": default_flags}
@@ -186,7 +334,7 @@ class Flow(Resource):
                 fields["email"] = item
                 fields["first_name"] = getattr(item, "first_name", None) or None
                 fields["last_name"] = getattr(item, "last_name", None) or None
-            answer = subscribe_to(client, self.trigger, **fields)
+            answer = manager.subscribe(self.trigger, **fields)
             new_id: int | None = answer.get("subscription_id")
             return new_id
 
@@ -200,4 +348,5 @@ class Flow(Resource):
         The subscription stays listed, with status ``cancelled``. The API answers 400 when
         there is no active subscription.
         """
-        unsubscribe_from(self._get_client(), self.trigger, clean_email(recipient, "recipient"))
+        email = clean_email(recipient, "recipient")
+        Flow.objects.using(self._get_client()).unsubscribe(self.trigger, email)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from notifiedby import bulk
+from notifiedby._wire import recipients as wire
+from notifiedby._wire.base import clean_email, clean_flags
 from notifiedby.query import QuerySet
 from notifiedby.resources.base import (
     BaseManager,
@@ -21,58 +23,17 @@ from notifiedby.resources.base import (
     ManagerDescriptor,
     Resource,
     casefold_key,
-    clean_email,
-    clean_flags,
-    json_object,
     none_to_empty,
     parse_datetime,
 )
-
-if TYPE_CHECKING:
-    from notifiedby.client import NotifiedByClient
-    from notifiedby.resources.email import EmailQuerySet
-    from notifiedby.resources.subscription import Subscription, SubscriptionQuerySet
+from notifiedby.resources.email import Email, EmailQuerySet
+from notifiedby.resources.flow import Flow, Subscription, SubscriptionQuerySet
 
 __all__ = ["Recipient", "RecipientFlags", "RecipientManager", "RecipientQuerySet"]
 
-RECIPIENTS_PATH = "/recipients/"
-FLAGS_SET_PATH = "/recipients/flags/set/"
-FLAGS_CLEAR_PATH = "/recipients/flags/clear/"
-
-
-def upsert_recipient(
-    client: NotifiedByClient,
-    email: object,
-    *,
-    first_name: str | None = None,
-    last_name: str | None = None,
-    flags: object = None,
-) -> dict[str, Any]:
-    """Create or update the recipient ``email``; return the API's answer (the recipient).
-
-    Names given replace the stored ones ("" clears one); flags given are added.
-    """
-    payload: dict[str, Any] = {"email": clean_email(email)}
-    if first_name is not None:
-        payload["first_name"] = first_name
-    if last_name is not None:
-        payload["last_name"] = last_name
-    if flags is not None:
-        payload["flags"] = clean_flags(flags)
-    return json_object(client.post(RECIPIENTS_PATH, json=payload), "a recipient upsert")
-
-
-def change_flags(
-    client: NotifiedByClient, email: object, flags: object, *, add: bool
-) -> dict[str, Any]:
-    """Set (``add=True``) or clear flags on the recipient ``email``; return the API's answer."""
-    payload = {"email": clean_email(email), "flags": clean_flags(flags)}
-    answer = client.post(FLAGS_SET_PATH if add else FLAGS_CLEAR_PATH, json=payload)
-    return json_object(answer, "a flags change")
-
 
 def _upsert_fields(item: object) -> dict[str, Any]:
-    """Return upsert_recipient's arguments for a bulk item: an address, a dict, a Recipient."""
+    """Return upsert's arguments for a bulk item: an address, a dict, a Recipient."""
     if isinstance(item, Recipient):
         return {
             "email": item.email,
@@ -102,10 +63,35 @@ class RecipientQuerySet(QuerySet["Recipient"]):
         added to the stored flags (remove flags with ``recipient.flags.remove``).
         """
         client = self._get_client()
-        data = upsert_recipient(
-            client, email, first_name=first_name, last_name=last_name, flags=flags
+        request = wire.RecipientUpsert(
+            email=email, first_name=first_name, last_name=last_name, flags=flags
         )
-        return Recipient.from_api(data, client)
+        return Recipient.from_api(wire.upsert(client, request), client)
+
+    def upsert(
+        self,
+        email: object,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        flags: Iterable[str] | str | None = None,
+    ) -> dict[str, Any]:
+        """Create or update the recipient ``email`` (one request), as :meth:`create` does;
+        return the API's answer as it came (the recipient)."""
+        request = wire.RecipientUpsert(
+            email=email, first_name=first_name, last_name=last_name, flags=flags
+        )
+        return wire.upsert(self._get_client(), request)
+
+    def set_flags(self, email: object, flags: Iterable[str] | str) -> dict[str, Any]:
+        """Set ``flags`` on the recipient ``email`` (one request; unknown flag names are
+        created); return the API's answer as it came (``{"message": ...}``)."""
+        return wire.set_flags(self._get_client(), wire.FlagsChange(email=email, flags=flags))
+
+    def clear_flags(self, email: object, flags: Iterable[str] | str) -> dict[str, Any]:
+        """Clear ``flags`` from the recipient ``email`` (one request); return the API's answer
+        as it came (``{"message": ...}``)."""
+        return wire.clear_flags(self._get_client(), wire.FlagsChange(email=email, flags=flags))
 
     async def acreate(self, **kwargs: Any) -> Recipient:
         """Async version of :meth:`create`."""
@@ -126,9 +112,10 @@ class RecipientQuerySet(QuerySet["Recipient"]):
         value is the Recipient; failures don't stop the run (see docs/bulk.md).
         """
         client = self._get_client()
+        queryset = self.using(client)
 
         def upsert(item: object) -> Recipient:
-            return Recipient.from_api(upsert_recipient(client, **_upsert_fields(item)), client)
+            return Recipient.from_api(queryset.upsert(**_upsert_fields(item)), client)
 
         return bulk.run(
             upsert, items, concurrency=concurrency, progress=progress, on_result=on_result
@@ -168,9 +155,10 @@ class RecipientQuerySet(QuerySet["Recipient"]):
         on_result: bulk.OnResult | None,
     ) -> bulk.BulkSummary[Any, dict[str, Any]]:
         names = clean_flags(flags)  # a bad flag name fails once, before any request
-        client = self._get_client()
+        queryset = self.using(self._get_client())
+        change = queryset.set_flags if add else queryset.clear_flags
         return bulk.run(
-            lambda recipient: change_flags(client, recipient, names, add=add),
+            lambda recipient: change(recipient, names),
             recipients,
             concurrency=concurrency,
             progress=progress,
@@ -207,7 +195,7 @@ class RecipientFlags:
         """Set these flags on the recipient (one request; none if no flag is given)."""
         names = self._names(flags)
         if names:
-            change_flags(self._recipient._get_client(), self._recipient.email, names, add=True)
+            self._recipient._manager().set_flags(self._recipient.email, names)
             current = self._recipient._flags
             current.extend(name for name in names if name not in current)
 
@@ -215,7 +203,7 @@ class RecipientFlags:
         """Clear these flags from the recipient (one request; none if no flag is given)."""
         names = self._names(flags)
         if names:
-            change_flags(self._recipient._get_client(), self._recipient.email, names, add=False)
+            self._recipient._manager().clear_flags(self._recipient.email, names)
             self._recipient._flags[:] = [f for f in self._recipient._flags if f not in names]
 
     def set(self, flags: str | Iterable[str]) -> None:
@@ -263,7 +251,7 @@ class RecipientFlags:
 class Recipient(Resource):
     """A person NotifiedBy mails; identified by email address (case-insensitive)."""
 
-    list_path: ClassVar[str | None] = RECIPIENTS_PATH
+    list_path: ClassVar[str | None] = wire.RECIPIENTS_PATH
     filter_fields: ClassVar[dict[str, FilterField]] = {
         "email": FilterField("email", "email", clean_email, casefold_key),
     }
@@ -298,42 +286,29 @@ class Recipient(Resource):
     @property
     def subscriptions(self) -> SubscriptionQuerySet:
         """This recipient's flow subscriptions (a lazy QuerySet)."""
-        from notifiedby.resources.subscription import Subscription
-
         return Subscription.objects.using(self._get_client()).filter(email=self.email)
 
     @property
     def emails(self) -> EmailQuerySet:
         """The emails sent to this recipient, newest first (a lazy QuerySet)."""
-        from notifiedby.resources.email import Email
-
         return Email.objects.using(self._get_client()).filter(recipient=self.email)
 
     def save(self) -> None:
         """Send the names and flags to the API (an upsert: one request) and reload them."""
-        client = self._get_client()
-        data = upsert_recipient(
-            client,
-            self.email,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            flags=self._flags,
+        data = self._manager().upsert(
+            self.email, first_name=self.first_name, last_name=self.last_name, flags=self._flags
         )
-        self._update_from(Recipient.from_api(data, client))
+        self._update_from(Recipient.from_api(data))
 
     def refresh(self) -> None:
         """Reload this recipient from the API (one request)."""
-        self._update_from(Recipient.objects.using(self._get_client()).get(email=self.email))
+        self._update_from(self._manager().get(email=self.email))
 
-    def _update_from(self, other: Recipient) -> None:
-        for field in attrs.fields(Recipient):
-            if field.name != "_client":
-                setattr(self, field.name, getattr(other, field.name))
+    def _manager(self) -> RecipientQuerySet:
+        return Recipient.objects.using(self._get_client())
 
     def subscribe(self, flow: object, *, flags: str | Iterable[str] | None = None) -> Subscription:
         """Subscribe this recipient to ``flow`` (a Flow or a trigger) with its names."""
-        from notifiedby.resources.flow import Flow
-
         handle = Flow.objects.using(self._get_client()).get(trigger=flow)
         return handle.subscribe(
             self, first_name=self.first_name or None, last_name=self.last_name or None, flags=flags
@@ -341,6 +316,4 @@ class Recipient(Resource):
 
     def unsubscribe(self, flow: object) -> None:
         """Cancel this recipient's active subscription to ``flow`` (a Flow or a trigger)."""
-        from notifiedby.resources.flow import Flow
-
         Flow.objects.using(self._get_client()).get(trigger=flow).unsubscribe(self)

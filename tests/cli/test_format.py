@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from notifiedby import _cli_format
-from notifiedby._cli_format import Progress, cell, print_table
+from notifiedby.cli import format as cli_format
+from notifiedby.cli.format import Progress, cell, print_table
 
 
 class Terminal(io.StringIO):
@@ -40,7 +40,7 @@ def test_progress_is_silent_off_a_terminal() -> None:
 
 
 def test_progress_draws_a_bar_then_erases_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_cli_format, "REDRAW_INTERVAL", 0.0)
+    monkeypatch.setattr(cli_format, "REDRAW_INTERVAL", 0.0)
     stream = Terminal()
 
     items = list(Progress("Reading things", 2, stream).track("ab"))

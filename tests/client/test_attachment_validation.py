@@ -9,7 +9,7 @@ import pytest
 
 from notifiedby import Email
 from notifiedby.client import NotifiedByClient
-from notifiedby.exceptions import NotifiedByValidationError
+from notifiedby.exceptions import NotifiedByInvalidArgument, NotifiedByValidationError
 from notifiedby.resources.email import clean_attachment
 from notifiedby.sandbox import Sandbox
 
@@ -63,7 +63,8 @@ def test_a_file_name_with_a_control_character_is_refused_before_sending(
     message = str(info.value)
     assert message.startswith(f"Attachment {name!r} has a control character")
     assert "remove CR, LF, NUL and other control characters" in message
-    assert info.value.status_code is None
+    assert isinstance(info.value, NotifiedByInvalidArgument)
+    assert (info.value.status_code, info.value.argument) == (None, "attachments")
 
 
 @pytest.mark.parametrize("content_type", list(BAD_TYPES.values()), ids=list(BAD_TYPES))

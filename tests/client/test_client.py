@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from notifiedby.client import USER_AGENT, NotifiedByClient, endpoint
+from notifiedby._transport import USER_AGENT
+from notifiedby.client import NotifiedByClient, endpoint
 from notifiedby.exceptions import (
     NotifiedByAPIError,
     NotifiedByAuthError,
+    NotifiedByInvalidArgument,
     NotifiedByNotFoundError,
     NotifiedByRateLimitError,
     NotifiedByServerError,
@@ -86,7 +88,7 @@ def test_a_given_idempotency_key_is_sent_and_the_sandbox_deduplicates(
 def test_a_malformed_idempotency_key_is_refused_before_sending(
     client: NotifiedByClient, sandbox: Sandbox, key: str
 ) -> None:
-    with pytest.raises(NotifiedByValidationError, match="idempotency key"):
+    with pytest.raises(NotifiedByInvalidArgument, match="idempotency key"):
         client.post("/email/send/", json=SEND, idempotency_key=key)
 
     assert sandbox.requests == []
@@ -287,16 +289,16 @@ def test_every_body_shape_gives_a_readable_message(
 def test_a_body_that_is_not_json_serialisable_is_refused_before_sending(
     client: NotifiedByClient, sandbox: Sandbox
 ) -> None:
-    with pytest.raises(NotifiedByValidationError, match="cannot be encoded as JSON"):
+    with pytest.raises(NotifiedByInvalidArgument, match="cannot be encoded as JSON"):
         client.post("/email/send/", json={"when": object()})
-    with pytest.raises(NotifiedByValidationError, match="cannot be encoded as JSON"):
+    with pytest.raises(NotifiedByInvalidArgument, match="cannot be encoded as JSON"):
         client.post("/email/send/", json={"score": float("nan")})
 
     assert sandbox.requests == []
 
 
 def test_a_bad_per_call_timeout_is_refused(client: NotifiedByClient, sandbox: Sandbox) -> None:
-    with pytest.raises(NotifiedByValidationError, match="timeout must be a positive number"):
+    with pytest.raises(NotifiedByInvalidArgument, match="timeout must be a positive number"):
         client.get("/email/list/", timeout=0)
 
     assert sandbox.requests == []

@@ -136,7 +136,7 @@ def test_close_releases_connections_and_a_later_call_reopens(
 def test_context_manager_closes(make_client: MakeClient, sandbox: Sandbox) -> None:
     with make_client() as client:
         client.get("/email/list/")
-    assert client._session is None
+    assert client._sessions.session is None
 
 
 def test_a_session_passed_in_stays_open_and_is_used(
@@ -151,7 +151,7 @@ def test_a_session_passed_in_stays_open_and_is_used(
 
         assert all(r.headers.get("X-Trace") == "t-1" for r in sandbox.requests)
         assert len(set(connections(sandbox))) == 1
-        assert client._session is session
+        assert client._sessions.session is session
 
 
 def test_cookies_are_never_kept(make_client: MakeClient) -> None:
@@ -181,4 +181,4 @@ def test_cookies_are_never_kept(make_client: MakeClient) -> None:
         server.shutdown()
 
     assert seen == [None, None]
-    assert len(client._get_session().cookies) == 0
+    assert len(client._sessions.get().cookies) == 0

@@ -21,9 +21,9 @@ from notifiedby.conf import default_deadline, resolve_client_settings
 from notifiedby.exceptions import (
     NotifiedByConfigError,
     NotifiedByDeadlineExceeded,
+    NotifiedByInvalidArgument,
     NotifiedByRateLimitError,
     NotifiedByTimeoutError,
-    NotifiedByValidationError,
 )
 from notifiedby.sandbox import Sandbox
 from tests.client.conftest import MakeClient
@@ -159,7 +159,7 @@ def test_the_default_deadline_is_derived_from_the_timeouts_and_retries(
 def test_a_bad_per_call_deadline_is_refused_before_sending(
     client: NotifiedByClient, sandbox: Sandbox, bad: Any
 ) -> None:
-    with pytest.raises(NotifiedByValidationError, match="deadline must be a positive number"):
+    with pytest.raises(NotifiedByInvalidArgument, match="deadline must be a positive number"):
         client.get("/email/list/", deadline=bad)
     assert sandbox.requests == []
 

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import requests
 
-from notifiedby.client import BACKOFF_MAX, MAX_RETRY_AFTER, NotifiedByClient, _never_sent
+from notifiedby._retry import BACKOFF_MAX
+from notifiedby._retry import never_sent as proves_never_sent
+from notifiedby.client import MAX_RETRY_AFTER, NotifiedByClient
 from notifiedby.sandbox import Sandbox
 
 
@@ -70,7 +72,7 @@ def test_transport_errors_retry_table(
 
     for kind, (never_sent, idempotent, post) in TRANSPORT_TABLE.items():
         error = transport_errors[kind]
-        assert _never_sent(error) is never_sent, kind
+        assert proves_never_sent(error) is never_sent, kind
         for method in ("GET", "DELETE"):
             assert client._should_retry(method, None, error, 1) is idempotent, (kind, method)
         assert client._should_retry("POST", None, error, 1) is post, kind

@@ -8,7 +8,7 @@ import pytest
 
 from notifiedby._urls import normalise_base_url, resolve
 from notifiedby.client import NotifiedByClient, NotifiedByInsecureURLWarning, endpoint
-from notifiedby.exceptions import NotifiedByValidationError
+from notifiedby.exceptions import NotifiedByInvalidArgument
 from notifiedby.sandbox import Sandbox
 
 BASE = "https://api.notifiedby.com/v1"
@@ -54,7 +54,7 @@ def test_endpoint_encodes_each_segment_as_one_segment(
 
 
 def test_endpoint_refuses_empty_and_odd_segments() -> None:
-    with pytest.raises(NotifiedByValidationError, match="must not be empty"):
+    with pytest.raises(NotifiedByInvalidArgument, match="must not be empty"):
         endpoint("email", "detail", "")
     with pytest.raises(TypeError, match="str or int"):
         endpoint("email", None)  # type: ignore[arg-type]
@@ -101,13 +101,13 @@ def test_resolve_relative_paths_and_links_under_the_base(
     ],
 )
 def test_resolve_refuses_links_outside_the_base(link: str) -> None:
-    with pytest.raises(NotifiedByValidationError, match="Refusing to send the API key"):
+    with pytest.raises(NotifiedByInvalidArgument, match="Refusing to send the API key"):
         resolve(link, BASE)
 
 
 @pytest.mark.parametrize("path", ["/email/../admin/", "../x", "/email/detail/./"])
 def test_resolve_refuses_dot_segments(path: str) -> None:
-    with pytest.raises(NotifiedByValidationError, match="Dot segments"):
+    with pytest.raises(NotifiedByInvalidArgument, match="Dot segments"):
         resolve(path, BASE)
 
 
@@ -136,9 +136,9 @@ def test_loopback_or_https_does_not_warn(url: str) -> None:
 def test_a_foreign_next_link_is_refused_before_anything_is_sent(sandbox: Sandbox) -> None:
     client = NotifiedByClient(sandbox.api_key, sandbox.url)
 
-    with pytest.raises(NotifiedByValidationError, match="Refusing"):
+    with pytest.raises(NotifiedByInvalidArgument, match="Refusing"):
         client.get("http://127.0.0.2:1/v1/recipients/")
-    with pytest.raises(NotifiedByValidationError, match="Refusing"):
+    with pytest.raises(NotifiedByInvalidArgument, match="Refusing"):
         client.get(sandbox.url + "/v2/recipients/")
 
     assert sandbox.requests == []

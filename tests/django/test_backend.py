@@ -79,7 +79,7 @@ def test_a_client_you_pass_is_used_and_left_open(mail_sandbox: Sandbox) -> None:
     client = NotifiedByClient(api_key=mail_sandbox.api_key, base_url=mail_sandbox.url)
     with NotifiedByEmailBackend(client=client) as backend:
         backend.send_messages([message()])
-    assert client._session is not None  # not closed by the backend
+    assert client._sessions.session is not None  # not closed by the backend
     client.close()
 
 

@@ -14,10 +14,26 @@ from django.db import connection, transaction
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from notifiedby.exceptions import NotifiedByConfigError
+from notifiedby.exceptions import (
+    NotifiedByConfigError,
+    NotifiedByConnectionError,
+    NotifiedByInvalidArgument,
+    NotifiedByNotFoundError,
+    NotifiedByRateLimitError,
+    NotifiedByServerError,
+    NotifiedByValidationError,
+)
 from notifiedby.models import OutboxMessage
-from notifiedby.outbox import RetryPolicy, counts, deliver, delivery, generate_key, rotate_keys
-from notifiedby.resources.email import send_email
+from notifiedby.outbox import (
+    RetryPolicy,
+    counts,
+    deliver,
+    delivery,
+    generate_key,
+    is_permanent,
+    rotate_keys,
+)
+from notifiedby.resources.email import EmailQuerySet, SendResult
 from notifiedby.sandbox import Sandbox
 from tests.outbox.conftest import KEY
 
@@ -140,7 +156,7 @@ def test_a_send_that_crashes_the_worker_counts_and_leases_the_row(
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the worker crashed")
 
-    monkeypatch.setattr(delivery, "send_email", crash)
+    monkeypatch.setattr(EmailQuerySet, "send_payload", crash)
     with override_settings(NOTIFIEDBY_OUTBOX_LEASE="90"), pytest.raises(RuntimeError):
         deliver()
     row = OutboxMessage.objects.get()
@@ -153,13 +169,15 @@ def test_an_outcome_after_another_worker_took_the_row_is_not_recorded(
 ) -> None:
     send(["a@example.com"])
 
-    def slow_send(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    send_payload = EmailQuerySet.send_payload
+
+    def slow_send(*args: Any, **kwargs: Any) -> SendResult:
         # The lease runs out mid-send and another worker claims the row.
         OutboxMessage.objects.update(next_attempt_at=timezone.now())
         delivery._claim(None, timedelta(seconds=60), 25, "default")
-        return send_email(*args, **kwargs)
+        return send_payload(*args, **kwargs)
 
-    monkeypatch.setattr(delivery, "send_email", slow_send)
+    monkeypatch.setattr(EmailQuerySet, "send_payload", slow_send)
     assert deliver(limit=1) == {"expired": 1}
     row = OutboxMessage.objects.get()
     assert (row.state, row.attempts) == ("pending", 2)  # as the second claim left it
@@ -169,6 +187,15 @@ def test_an_invalid_lease_is_a_configuration_error(outbox: Sandbox) -> None:
     lease = override_settings(NOTIFIEDBY_OUTBOX_LEASE="soon")
     with lease, pytest.raises(NotifiedByConfigError, match="LEASE must be a positive number"):
         deliver()
+
+
+def test_input_refused_before_sending_and_4xx_are_permanent_the_rest_transient() -> None:
+    assert is_permanent(NotifiedByInvalidArgument("subject: expected a string, got int."))
+    assert is_permanent(NotifiedByValidationError("Bad", status_code=400))
+    assert is_permanent(NotifiedByNotFoundError("Gone", status_code=404))
+    assert not is_permanent(NotifiedByRateLimitError("Slow down", status_code=429))
+    assert not is_permanent(NotifiedByServerError("Down", status_code=503))
+    assert not is_permanent(NotifiedByConnectionError("Refused"))
 
 
 def test_a_blocked_recipient_is_failed_not_retried(outbox: Sandbox) -> None:

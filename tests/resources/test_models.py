@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from notifiedby import Email, Flow, Recipient, Subscription
-from notifiedby.exceptions import NotifiedByValidationError
+from notifiedby.exceptions import NotifiedByInvalidArgument, NotifiedByValidationError
 from notifiedby.resources.base import clean_flags, parse_datetime
 
 SUBSCRIPTION = {
@@ -67,5 +67,6 @@ def test_clean_flags() -> None:
     assert clean_flags(x for x in ["g"]) == ["g"]
     with pytest.raises(NotifiedByValidationError) as info:
         clean_flags(5)
-    assert info.value.status_code is None
+    assert isinstance(info.value, NotifiedByInvalidArgument)
+    assert (info.value.status_code, info.value.argument) == (None, "flags")
     assert isinstance(info.value, ValueError)

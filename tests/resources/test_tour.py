@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from notifiedby import demo
+from notifiedby.cli import demo
 from notifiedby.sandbox import Sandbox
 
 

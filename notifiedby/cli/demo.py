@@ -24,7 +24,7 @@ from notifiedby import (
     subscribe_to_flow,
     unsubscribe_from_flow,
 )
-from notifiedby._cli_format import timestamp
+from notifiedby.cli.format import timestamp
 from notifiedby.exceptions import NotifiedByRecipientBlocked
 
 # --- The documentation's complete example, as written ------------------------------------

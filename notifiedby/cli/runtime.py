@@ -22,8 +22,8 @@ from notifiedby.exceptions import (
     NotifiedByConfigError,
     NotifiedByConnectionError,
     NotifiedByError,
+    NotifiedByInvalidArgument,
     NotifiedByNotFoundError,
-    NotifiedByValidationError,
     ObjectDoesNotExist,
 )
 
@@ -67,7 +67,7 @@ def exit_code(error: NotifiedByError) -> int:
     """Return the exit code for an error that ended a command."""
     if isinstance(error, NotifiedByConfigError):
         return EXIT_USAGE
-    if isinstance(error, NotifiedByValidationError) and error.status_code is None:
+    if isinstance(error, NotifiedByInvalidArgument):
         return EXIT_USAGE  # refused before sending
     if isinstance(error, (NotifiedByNotFoundError, ObjectDoesNotExist)):
         return EXIT_NOT_FOUND
