@@ -14,6 +14,7 @@ from benchmarks.cases import (
     bench_backend,
     bench_bulk,
     bench_call_overhead,
+    bench_client_filter,
     bench_import,
     bench_pagination,
     bench_pytest_startup,
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         with NotifiedByClient(api_key=sandbox.api_key, base_url=sandbox.url) as client:
             figures += bench_call_overhead(sandbox, client, sizes["calls"])
             figures += bench_pagination(sandbox, client, sizes["items"])
+            figures += bench_client_filter(sandbox, client, sizes["items"])
         figures += bench_backend(sandbox, sizes["messages"])
     figures += bench_bulk(sizes["bulk"], concurrency=16, latency=0.02)
     figures += bench_import(sizes["imports"])

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from notifiedby.functions import unsubscribe_from_flow as unsubscribe_from_flow
     from notifiedby.message import NotifiedByMessage as NotifiedByMessage
     from notifiedby.message import NotifiedByStatus as NotifiedByStatus
+    from notifiedby.query import Q as Q
     from notifiedby.resources import Email as Email
     from notifiedby.resources import Flow as Flow
     from notifiedby.resources import Recipient as Recipient
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "NotifiedByEmailBackend": "notifiedby.backends",
     "NotifiedByMessage": "notifiedby.message",
     "NotifiedByStatus": "notifiedby.message",
+    "Q": "notifiedby.query",
     "send_email_via_api": "notifiedby.backends",
     "Email": "notifiedby.resources",
     "Flow": "notifiedby.resources",

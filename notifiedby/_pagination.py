@@ -9,23 +9,30 @@ asked, and still the right objects when it does not.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from notifiedby._fields import resolve
+from notifiedby._ordering import Ordering, sort_rows
 from notifiedby._pages import Page
 from notifiedby._wire import lists
 from notifiedby._wire.lists import RawPage
 from notifiedby.exceptions import NotifiedByInvalidArgument, NotifiedByNotFoundError
 
 if TYPE_CHECKING:
+    from notifiedby._queryset import BaseQuerySet
     from notifiedby.client import NotifiedByClient
-    from notifiedby.query import QuerySet
     from notifiedby.resources.base import Resource
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "FlatValuesListIterable",
     "ModelIterable",
+    "NamedValuesListIterable",
+    "ValuesIterable",
+    "ValuesListIterable",
     "first_page_to_read",
     "server_page_size",
 ]
@@ -90,16 +97,14 @@ class ModelIterable(Generic[M]):
     With the server's filters alone, objects are found by their position; with a filter
     only this SDK checks, by counting matches from page 1. Every object is checked against
     every filter, because a server may ignore one; an object that does not match is never
-    yielded.
+    yielded. An ordered query reads every match and sorts (:mod:`notifiedby._ordering`).
+    Subclasses yield something else for each object (:meth:`row`), as ``values()`` does.
     """
 
-    def __init__(self, queryset: QuerySet[M], chunk_size: int | None = None) -> None:
+    def __init__(self, queryset: BaseQuerySet[M], chunk_size: int | None = None) -> None:
         self.queryset = queryset
         self.chunk_size = chunk_size
         self._client: NotifiedByClient | None = None
-        fields = queryset.model.filter_fields
-        #: (field, value) for each filter, checked on every object read.
-        self._checks = [(fields[name], value) for name, value in queryset._filters.items()]
 
     @property
     def client(self) -> NotifiedByClient:
@@ -108,17 +113,29 @@ class ModelIterable(Generic[M]):
             self._client = self.queryset._get_client()
         return self._client
 
-    def __iter__(self) -> Iterator[M]:
+    def __iter__(self) -> Iterator[Any]:
         qs = self.queryset
-        low, high = qs._low, qs._high
-        if qs._empty or (high is not None and high <= low):
+        if qs._empty or (qs._high is not None and qs._high <= qs._low):
             return
-        limit = None if high is None else high - low
-        if qs._has_local_filters():
-            # The server can't apply that filter, so its positions count other objects.
-            yield from self._scan(low, limit)
+        if qs._is_sorted():
+            ordering = Ordering(qs.model, qs._ordering, qs._reversed)
+            matches = enumerate(self._objects(0, None))
+            decorated = ((ordering.key(obj, n), self.row(obj)) for n, obj in matches)
+            yield from sort_rows(decorated, qs._low, qs._high)
         else:
-            yield from self._positional(low, limit)
+            yield from map(self.row, self._objects(qs._low, qs._limit()))
+
+    def row(self, obj: M) -> Any:
+        """Return what the query yields for ``obj``: the object itself."""
+        return obj
+
+    def _objects(self, low: int, limit: int | None) -> Iterator[M]:
+        """Yield ``limit`` matching objects (all, if None) from match ``low``, in the API's
+        order."""
+        if self.queryset._has_local_filters():
+            # The server can't apply that filter, so its positions count other objects.
+            return self._scan(low, limit)
+        return self._positional(low, limit)
 
     def count(self) -> int:
         """Count the matches with one request when the server's count can be trusted."""
@@ -126,18 +143,23 @@ class ModelIterable(Generic[M]):
         if qs._empty:
             return 0
         if qs._has_local_filters():
-            return sum(1 for _ in self)
+            return self._count_scanning()
         page = self._read(1, 1)
         objects = self._build(page.rows)
         if page.bare:
             total = sum(1 for obj in objects if self._matches(obj))
-        elif objects and not self._matches(objects[0]):
-            # The server ignored a filter, so its count is of the wrong objects.
-            return sum(1 for _ in self)
+        elif not all(map(self._matches, objects)):
+            # The server ignored a filter, so its count is of the wrong objects. (A server
+            # that also ignores page_size shows it on any of the page's objects.)
+            return self._count_scanning()
         else:
             total = page.count
         high = total if qs._high is None else min(total, qs._high)
         return max(0, high - qs._low)
+
+    def _count_scanning(self) -> int:
+        qs = self.queryset
+        return sum(1 for _ in self._scan(qs._low, qs._limit()))
 
     def page(self, number: int, page_size: int | None) -> Page[M]:
         """Read one page as the server cuts them, keeping only the matching objects."""
@@ -243,8 +265,8 @@ class ModelIterable(Generic[M]):
             yield self._build(page.rows)
             if page.next is None:
                 return
-            # ``next`` is an absolute URL; the client takes it as given, so its form is the
-            # server's business.
+            # ``next`` is an absolute URL; the client reads its path and query on the base
+            # URL, so its form is the server's business.
             page = lists.follow(self.client, page.next)
 
     def _read(self, number: int, size: int | None) -> RawPage:
@@ -275,4 +297,44 @@ class ModelIterable(Generic[M]):
         return [from_api(row, client) for row in rows]
 
     def _matches(self, obj: M) -> bool:
-        return all(field.matches(obj, value) for field, value in self._checks)
+        return self.queryset._matches(obj)
+
+
+# --- values() and values_list(): rows of the selected fields ----------------------------------
+
+
+class ValuesIterable(ModelIterable[Any]):
+    """Yield a dict of the selected fields for each object (``values()``)."""
+
+    def __init__(self, queryset: BaseQuerySet[Any], chunk_size: int | None = None) -> None:
+        super().__init__(queryset, chunk_size)
+        #: The selected fields, checked when ``values()`` was called.
+        self.fields = [resolve(queryset.model, name) for name in queryset._fields]
+
+    def row(self, obj: Any) -> Any:
+        return {field.name: field.read(obj) for field in self.fields}
+
+
+class ValuesListIterable(ValuesIterable):
+    """Yield a tuple of the selected fields for each object (``values_list()``)."""
+
+    def row(self, obj: Any) -> Any:
+        return tuple(field.read(obj) for field in self.fields)
+
+
+class NamedValuesListIterable(ValuesIterable):
+    """Yield a named tuple, ``Row``, of the selected fields (``values_list(named=True)``)."""
+
+    def __init__(self, queryset: BaseQuerySet[Any], chunk_size: int | None = None) -> None:
+        super().__init__(queryset, chunk_size)
+        self.tuple_class = namedtuple("Row", [field.name for field in self.fields])  # type: ignore[misc]
+
+    def row(self, obj: Any) -> Any:
+        return self.tuple_class(*(field.read(obj) for field in self.fields))
+
+
+class FlatValuesListIterable(ValuesIterable):
+    """Yield the one selected field's value for each object (``values_list(flat=True)``)."""
+
+    def row(self, obj: Any) -> Any:
+        return self.fields[0].read(obj)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Any
-from urllib.parse import SplitResult, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from notifiedby.exceptions import NotifiedByInvalidArgument
 
@@ -63,8 +63,9 @@ def resolve(path: str, base_url: str) -> tuple[str, str]:
     """Return the URL to send to and the path relative to the API root, without query.
 
     ``path`` is relative to ``base_url`` (``"/email/send/"`` or ``"email/send/"``), or an
-    absolute URL under it, such as a pagination ``next`` link. Raise
-    NotifiedByInvalidArgument for an absolute URL anywhere else, or for dot segments.
+    absolute URL whose path lies under the API root, such as a pagination ``next`` link:
+    its path and query are taken on ``base_url``, whatever host it names. Raise
+    NotifiedByInvalidArgument for an absolute URL outside the API root, or for dot segments.
     """
     relative = _relative(path, base_url) if _ABSOLUTE.match(path) else "/" + path.lstrip("/")
     rel_path = relative.split("?", 1)[0].split("#", 1)[0]
@@ -76,26 +77,24 @@ def resolve(path: str, base_url: str) -> tuple[str, str]:
 
 
 def _relative(url: str, base_url: str) -> str:
-    parts, base = urlsplit(url), urlsplit(base_url)
+    """Return the path of ``url`` below the API root, with its query.
+
+    Its scheme and host are not used: a server behind a proxy names itself in its links by
+    its own address (``http://app-internal:8000/v1/...``), which the client can't reach and
+    must not send the key to. Only the configured base URL gets a request.
+    """
+    base = urlsplit(base_url)
     try:
-        same_host = (parts.hostname, _port(parts)) == (base.hostname, _port(base))
-        # Tolerate a server behind a TLS proxy that writes http:// links to itself: the
-        # request still goes to the base URL, over https.
-        upgraded = (parts.scheme.lower(), base.scheme, parts.port) == ("http", "https", None)
-        same_host = same_host or (upgraded and parts.hostname == base.hostname)
-    except ValueError:  # an unparsable port
-        same_host = False
-    in_api = parts.path == base.path or parts.path.startswith(base.path + "/")
-    if not (same_host and in_api) or parts.username is not None:
+        parts = urlsplit(url)
+    except ValueError:  # an unparsable host, such as an unclosed "[" of an IPv6 address
+        msg = "Refusing to follow a link that is not a valid URL."
+        raise NotifiedByInvalidArgument(msg, argument="path") from None
+    if not (parts.path == base.path or parts.path.startswith(base.path + "/")):
         shown = f"{parts.scheme}://{parts.hostname}{parts.path}"
-        msg = f"Refusing to send the API key to {shown}: it is not under {base_url}."
+        msg = f"Refusing to follow {shown}: it is outside the API root {base.path}/."
         raise NotifiedByInvalidArgument(msg, argument="path")
     relative = parts.path[len(base.path) :] or "/"
     return relative + ("?" + parts.query if parts.query else "")
-
-
-def _port(parts: SplitResult) -> int:
-    return parts.port or (443 if parts.scheme.lower() == "https" else 80)
 
 
 def is_loopback(host: str) -> bool:

@@ -234,13 +234,16 @@ class NotifiedByClient(RetryPolicy):
         timeout: TimeoutArg | None = None,
         deadline: float | None = None,
         idempotency_key: str | None = None,
+        on_status: Callable[[int], object] | None = None,
     ) -> Any:
         """Send one logical call, retrying where safe; return the decoded JSON (None if empty).
 
-        ``path`` is relative to ``/v1`` or an absolute URL under the base URL (a ``next``
-        link). Every POST carries an ``Idempotency-Key``: ``idempotency_key`` or a new one,
-        the same on each retry. ``deadline`` (seconds) bounds the whole call, retries
-        included; without it, the client's setting or one derived from ``timeout``. Raise a
+        ``path`` is relative to ``/v1``, or an absolute URL whose path is under the API
+        root (a ``next`` link), sent to the base URL whatever host it names. Every POST
+        carries an ``Idempotency-Key``: ``idempotency_key`` or a new one, the same on each
+        retry. ``deadline`` (seconds) bounds the whole call, retries included; without it,
+        the client's setting or one derived from ``timeout``. ``on_status`` is called with
+        the status of the answer that is decoded (to tell a 201 from a 200). Raise a
         NotifiedByError subclass for any failure.
         """
         method = method.upper()
@@ -265,6 +268,8 @@ class NotifiedByClient(RetryPolicy):
         prepared = prepare(session, request, rel_path)
         secrets = self._secrets
         response = self._send(session, prepared, rel_path, call_timeout, call_deadline, secrets)
+        if on_status is not None:
+            on_status(response.status_code)
         return _responses.decode(response, method, rel_path, secrets, self.settings.api_key_source)
 
     def _send(

@@ -1,19 +1,32 @@
 """Lazy querysets over the API's list endpoints.
 
-A :class:`QuerySet` only records what was asked (filters, a slice, a client) until it is
-evaluated; :class:`~notifiedby._pagination.ModelIterable` is the only code that knows how
-the API paginates.
+A :class:`QuerySet` only records what was asked (filters, an order, a slice, a client) until
+it is evaluated; :class:`~notifiedby._pagination.ModelIterable` is the only code that knows
+how the API paginates, and :mod:`notifiedby._lookups` the only code that knows lookups.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+import inspect
+import itertools
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from notifiedby._fields import resolve, unique_field
+from notifiedby._lookups import LOOKUP_SEP, Q, compile_q
+from notifiedby._ordering import check_ordering
 from notifiedby._pages import Page
-from notifiedby._pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ModelIterable
-from notifiedby.client import client_or_default
+from notifiedby._pagination import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    FlatValuesListIterable,
+    ModelIterable,
+    NamedValuesListIterable,
+    ValuesIterable,
+    ValuesListIterable,
+)
+from notifiedby._queryset import REPR_OUTPUT_SIZE, BaseQuerySet
 from notifiedby.exceptions import NotifiedByInvalidArgument
 
 if TYPE_CHECKING:
@@ -27,11 +40,10 @@ __all__ = [
     "REPR_OUTPUT_SIZE",
     "ModelIterable",
     "Page",
+    "Q",
     "QuerySet",
 ]
 
-#: How many objects repr() shows before "...(remaining elements truncated)...".
-REPR_OUTPUT_SIZE = 20
 #: How many matches get() reads at most, so it can say "more than 20".
 MAX_GET_RESULTS = REPR_OUTPUT_SIZE + 1
 
@@ -39,137 +51,20 @@ M = TypeVar("M", bound="Resource")
 QS = TypeVar("QS", bound="QuerySet[Any]")
 
 
-class QuerySet(Generic[M]):
+class QuerySet(BaseQuerySet[M]):
     """A lazy, chainable query over one resource, with Django's QuerySet semantics.
 
     Building one makes no request. Iterating, ``len()``, ``bool()`` or ``list()`` reads it
     once and keeps the results; ``count()``, ``exists()``, ``first()``, ``get()`` and
-    indexing make one request each unless the results are already read.
+    indexing make one request each unless the results are already read or a filter is
+    checked only here (see docs/orm.md for what each costs).
     """
 
-    def __init__(self, model: type[M], client: NotifiedByClient | None = None) -> None:
-        #: The resource class whose objects this query returns.
-        self.model = model
-        self._client = client
-        self._filters: dict[str, Any] = {}
-        self._low = 0
-        self._high: int | None = None
-        self._empty = False
-        self._iterable_class: type[ModelIterable[Any]] = ModelIterable
-        self._result_cache: list[M] | None = None
-
-    # --- cloning and evaluation ---------------------------------------------------------
-
-    def _clone(self: QS) -> QS:
-        """Return a copy with the same query and no results (the cache is never copied)."""
-        clone = self.__class__(self.model, client=self._client)
-        clone._filters = dict(self._filters)
-        clone._low, clone._high = self._low, self._high
-        clone._empty = self._empty
-        clone._iterable_class = self._iterable_class
-        return clone
-
-    def _chain(self: QS) -> QS:
-        return self._clone()
-
-    def _fetch_all(self) -> None:
-        if self._result_cache is None:
-            self._result_cache = list(self._iterable_class(self))
-
-    def _get_client(self) -> NotifiedByClient:
-        return client_or_default(self._client)
-
-    def _is_sliced(self) -> bool:
-        return self._low != 0 or self._high is not None
-
-    def _has_local_filters(self) -> bool:
-        fields = self.model.filter_fields
-        return any(fields[name].param is None for name in self._filters)
-
-    def _server_params(self) -> dict[str, Any]:
-        """Return a new dict of the filters the server applies, by their query parameter."""
-        fields = self.model.filter_fields
-        return {
-            param: value
-            for name, value in self._filters.items()
-            if (param := fields[name].param) is not None
-        }
-
-    def _set_limits(self, start: int | None, stop: int | None) -> None:
-        # Slices compose like Django's: offsets are relative to the current slice.
-        if stop is not None:
-            self._high = (
-                self._low + stop if self._high is None else min(self._high, self._low + stop)
-            )
-        if start is not None:
-            self._low = (
-                self._low + start if self._high is None else min(self._high, self._low + start)
-            )
-
-    def __iter__(self) -> Iterator[M]:
-        self._fetch_all()
-        assert self._result_cache is not None
-        return iter(self._result_cache)
-
-    def __aiter__(self) -> AsyncIterator[M]:
-        async def generator() -> AsyncIterator[M]:
-            await asyncio.to_thread(self._fetch_all)
-            for obj in self._result_cache or ():
-                yield obj
-
-        return generator()
-
-    def __len__(self) -> int:
-        self._fetch_all()
-        assert self._result_cache is not None
-        return len(self._result_cache)
-
-    def __bool__(self) -> bool:
-        self._fetch_all()
-        return bool(self._result_cache)
-
-    def __repr__(self) -> str:
-        data: list[Any] = list(self[: REPR_OUTPUT_SIZE + 1])
-        if len(data) > REPR_OUTPUT_SIZE:
-            data[-1] = "...(remaining elements truncated)..."
-        return f"<{type(self).__name__} {data!r}>"
-
-    @overload
-    def __getitem__(self, k: int) -> M: ...
-
-    @overload
-    def __getitem__(self: QS, k: slice) -> QS: ...
-
-    def __getitem__(self, k: object) -> Any:
-        """Return one object, or a lazy QuerySet over a slice (non-negative bounds only)."""
-        if not isinstance(k, (int, slice)):
-            msg = f"QuerySet indices must be integers or slices, not {type(k).__name__}."
-            raise TypeError(msg)
-        if isinstance(k, slice):
-            for bound in (k.start, k.stop):
-                if bound is not None and not isinstance(bound, int):
-                    msg = f"QuerySet slice bounds must be integers, not {type(bound).__name__}."
-                    raise TypeError(msg)
-        if (isinstance(k, int) and k < 0) or (
-            isinstance(k, slice)
-            and ((k.start is not None and k.start < 0) or (k.stop is not None and k.stop < 0))
-        ):
-            raise ValueError("Negative indexing is not supported.")
-        if isinstance(k, slice):
-            if k.step is not None:
-                raise ValueError("Slicing a QuerySet with a step is not supported.")
-            clone = self._chain()
-            clone._set_limits(k.start, k.stop)
-            if self._result_cache is not None:
-                clone._result_cache = self._result_cache[k]
-            return clone
-        if self._result_cache is not None:
-            return self._result_cache[k]
-        clone = self._chain()
-        clone._set_limits(k, k + 1)
-        clone._fetch_all()
-        assert clone._result_cache is not None
-        return clone._result_cache[0]
+    @property
+    def ordered(self) -> bool:
+        """True: the API lists in a stable order, so slices of it are consistent (Django's
+        Paginator warns about unordered lists)."""
+        return True
 
     # --- methods that return a new QuerySet ---------------------------------------------
 
@@ -189,22 +84,63 @@ class QuerySet(Generic[M]):
         clone._client = client
         return clone
 
-    def filter(self: QS, **filters: Any) -> QS:
-        """Return a copy narrowed by ``filters``, which the server and this SDK both check."""
-        if filters and self._is_sliced():
-            raise TypeError("Cannot filter a query once a slice has been taken.")
+    def filter(self: QS, *args: Q, **kwargs: Any) -> QS:
+        """Return a copy narrowed to the objects matching ``Q`` objects and lookups
+        (``first_name__startswith="A"``); exact filters the API knows are also sent."""
+        return self._filter_or_exclude(False, args, kwargs)
+
+    def exclude(self: QS, *args: Q, **kwargs: Any) -> QS:
+        """Return a copy without the objects matching all of ``args`` and ``kwargs``."""
+        return self._filter_or_exclude(True, args, kwargs)
+
+    def _filter_or_exclude(self: QS, negate: bool, args: tuple[Q, ...], kwargs: Any) -> QS:
+        if args or kwargs:
+            self._refuse_if_sliced("filter")
+        q = Q(*args, **kwargs)
         clone = self._chain()
-        allowed = self.model.filter_fields
-        for name, value in filters.items():
-            field = allowed.get(name)
-            if field is None:
-                choices = ", ".join(sorted(allowed)) or "(none)"
-                msg = f"Cannot filter {self.model.__name__} by {name!r}. Choices are: {choices}."
-                raise NotifiedByInvalidArgument(msg, argument=name)
-            cleaned = field.clean(value, name)
-            if name in clone._filters and field.key(clone._filters[name]) != field.key(cleaned):
-                clone._empty = True  # one field can't equal two different values
-            clone._filters[name] = cleaned
+        clone._where = self._where & compile_q(self.model, ~q if negate else q)
+        clone._empty = clone._empty or clone._where.contradicts()
+        return clone
+
+    def order_by(self: QS, *field_names: str) -> QS:
+        """Return a copy sorted by these fields (``"-name"`` descending); none: the API's
+        order. The API can't sort, so an ordered query reads every match first."""
+        self._refuse_if_sliced("reorder")
+        check_ordering(self.model, field_names)
+        clone = self._chain()
+        clone._ordering = field_names
+        return clone
+
+    def reverse(self: QS) -> QS:
+        """Return a copy in the opposite order (of the API's, without ``order_by()``)."""
+        self._refuse_if_sliced("reverse")
+        clone = self._chain()
+        clone._reversed = not self._reversed
+        return clone
+
+    def values(self, *fields: str) -> QuerySet[Any]:
+        """Return a copy yielding a dict of ``fields`` (all, if none) for each object."""
+        return self._values(fields, ValuesIterable)
+
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+        """Return a copy yielding a tuple of ``fields`` for each object; with ``flat``, the one
+        field's value; with ``named``, a named tuple."""
+        if flat and named:
+            raise TypeError("'flat' and 'named' can't be used together.")
+        if flat and len(fields) > 1:
+            raise TypeError(
+                "'flat' is not valid when values_list is called with more than one field."
+            )
+        if flat:
+            return self._values(fields or ("pk",), FlatValuesListIterable)
+        return self._values(fields, NamedValuesListIterable if named else ValuesListIterable)
+
+    def _values(self, fields: tuple[str, ...], iterable: type[ModelIterable[Any]]) -> QuerySet[Any]:
+        for name in fields:
+            resolve(self.model, name)
+        clone = self._chain()
+        clone._fields = fields or tuple(name for name, _ in self.model._wire_fields())
+        clone._iterable_class = iterable
         return clone
 
     # --- methods that read --------------------------------------------------------------
@@ -225,21 +161,50 @@ class QuerySet(Generic[M]):
         """Return True if anything matches: one request, or none if the results are read."""
         if self._result_cache is not None:
             return bool(self._result_cache)
-        return self.first() is not None
+        return self._plain().first() is not None
 
     def first(self) -> M | None:
-        """Return the first object (in the API's order), or None: one request."""
+        """Return the first object (in the API's order, or this query's), or None."""
         for obj in self[:1]:
             return obj
         return None
 
-    def get(self, **filters: Any) -> M:
-        """Return the one object matching ``filters``.
+    def last(self) -> M | None:
+        """Return the last object, or None: two requests (a count, then that object) when
+        the server applies every filter, else one read of every page."""
+        if self._result_cache is not None:
+            return self._result_cache[-1] if self._result_cache else None
+        if self._is_sorted() or self._has_local_filters():
+            return self.reverse().first()
+        self._refuse_if_sliced("reverse")
+        total = self.count()
+        return self[total - 1] if total else None
+
+    def earliest(self, *fields: str) -> M:
+        """Return the object with the smallest ``fields``; raise ``DoesNotExist`` if none."""
+        return self._extreme(fields, reverse=False)
+
+    def latest(self, *fields: str) -> M:
+        """Return the object with the largest ``fields``; raise ``DoesNotExist`` if none."""
+        return self._extreme(fields, reverse=True)
+
+    def _extreme(self, fields: tuple[str, ...], *, reverse: bool) -> M:
+        if not fields:
+            msg = "earliest() and latest() need field names: the API's models name no default."
+            raise ValueError(msg)
+        clone = self.order_by(*fields)
+        clone._reversed = reverse
+        return clone[:1].get()
+
+    def get(self, *args: Q, **kwargs: Any) -> M:
+        """Return the one object matching ``args`` and ``kwargs``.
 
         Raises the model's ``DoesNotExist`` when nothing matches and its
         ``MultipleObjectsReturned`` when several do.
         """
-        clone = self.filter(**filters)
+        clone = self.filter(*args, **kwargs)
+        if not clone._is_sliced():  # the order can't change which one object matches
+            clone._ordering, clone._reversed = (), False
         clone._set_limits(None, MAX_GET_RESULTS)
         clone._fetch_all()
         assert clone._result_cache is not None
@@ -248,13 +213,28 @@ class QuerySet(Generic[M]):
         if num == 1:
             return clone._result_cache[0]
         if num == 0:
-            described = ", ".join(f"{key}={value!r}" for key, value in clone._filters.items())
-            suffix = f" ({described})" if described else ""
+            suffix = f" ({clone._where})" if clone._where.children else ""
             raise self.model.DoesNotExist(f"{name} matching query does not exist{suffix}.")
         many = str(num) if num < MAX_GET_RESULTS else f"more than {MAX_GET_RESULTS - 1}"
         raise self.model.MultipleObjectsReturned(
             f"get() returned more than one {name} -- it returned {many}!"
         )
+
+    def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        """Return the objects whose ``field_name`` is in ``id_list`` (all, if None), by it."""
+        self._refuse_if_sliced("use in_bulk() on")
+        if self._fields:
+            raise TypeError("in_bulk() cannot be used with values() or values_list().")
+        field = unique_field(self.model, field_name)
+        queryset = self
+        if id_list is not None:
+            ids = list(id_list)
+            if not ids:
+                return {}
+            queryset = self.filter(**{f"{field_name}__in": ids})
+        return {getattr(obj, field.attribute): obj for obj in queryset.iterator()}
 
     def page(self, number: int = 1, page_size: int | None = None) -> Page[M]:
         """Read page ``number`` (from 1) as the server cuts pages: one request."""
@@ -264,24 +244,156 @@ class QuerySet(Generic[M]):
         if page_size is not None and (not isinstance(page_size, int) or page_size < 1):
             msg = f"page_size: expected a positive number, got {page_size!r}."
             raise NotifiedByInvalidArgument(msg, argument="page_size")
-        if self._is_sliced():
-            raise TypeError("Cannot read a page of a sliced query.")
+        self._refuse_if_sliced("read a page of")
+        if self._is_sorted() or self._fields:
+            raise TypeError("The server cuts pages in its own order, of objects: slice instead.")
         return self._iterable_class(self).page(number, page_size)
 
-    # --- async twins: the same code, run off the event loop ---------------------------------
+    # --- methods that write -------------------------------------------------------------
 
-    async def aget(self, **filters: Any) -> M:
-        """Async version of :meth:`get`."""
-        return await asyncio.to_thread(self.get, **filters)
+    def create(self, *args: Any, **kwargs: Any) -> M:
+        """Refuse: the API can't create these objects from their fields (the resource's
+        QuerySet says how it can, if it can)."""
+        raise self._cannot("create")
+
+    def get_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """Return ``(object, created)``: the object matching ``kwargs`` (one read), or one
+        created from ``kwargs`` and ``defaults`` (one more request)."""
+        fields = self._creation_fields("get_or_create", kwargs, defaults, update=False)
+        try:
+            return self.get(**kwargs), False
+        except self.model.DoesNotExist:
+            return self.create(**_resolved(fields)), True
+
+    def update_or_create(
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[M, bool]:
+        """Return ``(object, created)`` after updating the object ``kwargs`` name with
+        ``defaults``, or creating it: one request, an upsert whose answer says which; with
+        ``create_defaults`` (used only when creating), a read first."""
+        fields = self._creation_fields("update_or_create", kwargs, defaults, update=True)
+        if create_defaults is not None:
+            on_create = self._creation_fields(
+                "update_or_create", kwargs, create_defaults, update=True
+            )
+            if not self.filter(**kwargs).exists():
+                fields = on_create
+        return self._upsert(_resolved(fields))
+
+    def _upsert(self, fields: dict[str, Any]) -> tuple[M, bool]:
+        """Create or update the object from ``fields``; return it and whether it is new."""
+        raise self._cannot("update")
+
+    def _creation_fields(
+        self,
+        method: str,
+        kwargs: Mapping[str, Any],
+        defaults: Mapping[str, Any] | None,
+        *,
+        update: bool,
+    ) -> dict[str, Any]:
+        """Return the fields to create with, checked against what ``create()`` takes.
+
+        ``update_or_create()`` upserts by the fields ``create()`` requires (a recipient's
+        email), so it needs them in ``kwargs`` and takes no lookups there.
+        """
+        name = self.model.__name__
+        if type(self).create is QuerySet.create:
+            raise self._cannot("create")
+        params = inspect.signature(self.create).parameters
+        accepted = sorted(n for n, p in params.items() if p.kind is p.KEYWORD_ONLY)
+        fields = {k: v for k, v in kwargs.items() if LOOKUP_SEP not in k}
+        lookups = ", ".join(sorted(set(kwargs) - set(fields)))
+        if update and lookups:
+            msg = f"{method}() finds a {name} by field names, not lookups: {lookups}."
+            raise NotifiedByInvalidArgument(msg)
+        given = fields if update else {**fields, **(defaults or {})}
+        missing = [n for n in accepted if params[n].default is params[n].empty and n not in given]
+        if missing:
+            where = "a keyword argument" if update else "a keyword argument or in defaults"
+            msg = f"{method}() needs {', '.join(missing)} to find or create a {name}."
+            raise NotifiedByInvalidArgument(msg, argument=missing[0], hint=f"give it as {where}")
+        fields.update(defaults or {})
+        unknown = sorted(set(fields) - set(accepted))
+        if unknown:
+            msg = f"{name} has no field {unknown[0]!r} to set. Choices are: {', '.join(accepted)}."
+            raise NotifiedByInvalidArgument(msg, argument=unknown[0])
+        return fields
+
+    def _cannot(self, action: str) -> NotifiedByInvalidArgument:
+        msg = f"The API can't {action} {self.model.__name__} objects this way; see docs/orm.md."
+        return NotifiedByInvalidArgument(msg)
+
+    def delete(self) -> int:
+        """Refuse: the API deletes subscriptions only (``SubscriptionQuerySet.delete()``)."""
+        raise self._cannot("delete")
+
+    # Not on the manager, as in Django: ``Model.objects.all().delete()`` says "everything".
+    setattr(delete, "queryset_only", True)  # noqa: B010  # mypy rejects new function attributes
+
+    # --- async twins: each runs its sync method in a worker thread, as Django's do ----------
+
+    async def aget(self, *args: Q, **kwargs: Any) -> M:
+        return await asyncio.to_thread(self.get, *args, **kwargs)
 
     async def acount(self) -> int:
-        """Async version of :meth:`count`."""
         return await asyncio.to_thread(self.count)
 
     async def aexists(self) -> bool:
-        """Async version of :meth:`exists`."""
         return await asyncio.to_thread(self.exists)
 
     async def afirst(self) -> M | None:
-        """Async version of :meth:`first`."""
         return await asyncio.to_thread(self.first)
+
+    async def alast(self) -> M | None:
+        return await asyncio.to_thread(self.last)
+
+    async def aearliest(self, *fields: str) -> M:
+        return await asyncio.to_thread(self.earliest, *fields)
+
+    async def alatest(self, *fields: str) -> M:
+        return await asyncio.to_thread(self.latest, *fields)
+
+    async def ain_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        return await asyncio.to_thread(self.in_bulk, id_list, field_name=field_name)
+
+    async def acreate(self, **kwargs: Any) -> M:
+        return await asyncio.to_thread(self.create, **kwargs)
+
+    async def aget_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        return await asyncio.to_thread(self.get_or_create, defaults, **kwargs)
+
+    async def aupdate_or_create(
+        self,
+        defaults: Mapping[str, Any] | None = None,
+        create_defaults: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[M, bool]:
+        return await asyncio.to_thread(self.update_or_create, defaults, create_defaults, **kwargs)
+
+    async def adelete(self) -> int:
+        return await asyncio.to_thread(self.delete)
+
+    setattr(adelete, "queryset_only", True)  # noqa: B010
+
+    async def aiterator(self, chunk_size: int | None = None) -> AsyncIterator[M]:
+        """Async version of :meth:`iterator`: each page is read off the event loop."""
+        rows = self.iterator(chunk_size)
+        batch = chunk_size or DEFAULT_PAGE_SIZE
+        while chunk := await asyncio.to_thread(list, itertools.islice(rows, batch)):
+            for row in chunk:
+                yield row
+
+
+def _resolved(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``fields`` with callable values called, as Django does with ``defaults``."""
+    return {name: value() if callable(value) else value for name, value in fields.items()}

@@ -23,6 +23,10 @@ WIRE = "notifiedby._wire"
 MANAGERS = (
     "notifiedby.resources",
     "notifiedby.query",
+    "notifiedby._queryset",
+    "notifiedby._fields",
+    "notifiedby._lookups",
+    "notifiedby._ordering",
     "notifiedby._pages",
     "notifiedby._pagination",
 )

@@ -55,5 +55,5 @@ def read_page(client: NotifiedByClient, path: str, params: dict[str, Any]) -> Ra
 
 
 def follow(client: NotifiedByClient, url: str) -> RawPage:
-    """Read the page a ``next`` link names (an absolute URL, taken as the server gave it)."""
+    """Read the page a ``next`` link names: its path and query, on the client's base URL."""
     return decode_page(client.get(url))

@@ -19,6 +19,7 @@ __all__ = [
     "clear_flags",
     "set_flags",
     "upsert",
+    "upsert_created",
 ]
 
 #: Creates or updates a recipient (POST) and lists them (GET, filter ``email``).
@@ -48,7 +49,19 @@ class FlagsChange:
 
 def upsert(client: NotifiedByClient, request: RecipientUpsert) -> dict[str, Any]:
     """Create or update the recipient; return the API's answer (the recipient)."""
-    return json_object(client.post(RECIPIENTS_PATH, json=json_body(request)), "a recipient upsert")
+    return upsert_created(client, request)[0]
+
+
+def upsert_created(
+    client: NotifiedByClient, request: RecipientUpsert
+) -> tuple[dict[str, Any], bool]:
+    """Create or update the recipient; return the API's answer (the recipient) and whether
+    it was created: the API answers 201 for a new recipient, 200 for an update."""
+    statuses: list[int] = []
+    answer = client.request(
+        "POST", RECIPIENTS_PATH, json=json_body(request), on_status=statuses.append
+    )
+    return json_object(answer, "a recipient upsert"), statuses == [201]
 
 
 def set_flags(client: NotifiedByClient, request: FlagsChange) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from notifiedby.resources.base import BaseManager, ManagerDescriptor, Resource
 from notifiedby.resources.email import DeliveryStatus, Email, EmailManager, EmailQuerySet
 from notifiedby.resources.flow import Flow, FlowManager
+from notifiedby.resources.listed import ListedResource
 from notifiedby.resources.recipient import (
     Recipient,
     RecipientFlags,
@@ -25,6 +26,7 @@ __all__ = [
     "EmailQuerySet",
     "Flow",
     "FlowManager",
+    "ListedResource",
     "ManagerDescriptor",
     "Recipient",
     "RecipientFlags",

@@ -7,10 +7,12 @@ of the resource's QuerySet is copied onto it as a one-line proxy, as Django does
 
 from __future__ import annotations
 
+import copy
+import copyreg
 import functools
 import inspect
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn, TypeVar, overload
 
@@ -193,11 +195,43 @@ class Resource(WireModel):
     def _get_client(self) -> NotifiedByClient:
         return client_or_default(self._client)
 
-    def _update_from(self, other: Resource) -> None:
-        """Copy every field of ``other`` (the same model, read again) except its client."""
+    def using(self: R, client: NotifiedByClient) -> R:
+        """Return a copy of this object that talks to the API through ``client``.
+
+        For an object that has lost its client, as one read back from a pickle has.
+        """
+        return attrs.evolve(self, client=client)
+
+    def _update_from(self, other: Resource, fields: Collection[str] | None = None) -> None:
+        """Copy the fields of ``other`` (the same model, read again) except its client: all of
+        them, or those whose attribute names are in ``fields``."""
         for field in attrs.fields(type(self)):
-            if field.name != "_client":
+            if field.name != "_client" and (fields is None or field.name in fields):
                 setattr(self, field.name, getattr(other, field.name))
+
+    # --- copying and pickling -------------------------------------------------------------
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The client holds a lock and an HTTP session, which don't pickle, and a pickle may
+        # be read in another process (a cache, a Celery worker): leave it out. The object
+        # read back uses the default client, or the one using() gives it.
+        state = {field.name: getattr(self, field.name) for field in attrs.fields(type(self))}
+        state["_client"] = None
+        # copyreg.__newobj__ is pickle's own "cls.__new__(cls)"; typeshed leaves it out.
+        return (copyreg.__newobj__, (type(self),), state)  # type: ignore[attr-defined]
+
+    # The copy module would go through __reduce__ and lose the client; a copy keeps it.
+    def __copy__(self: R) -> R:
+        return attrs.evolve(self)
+
+    def __deepcopy__(self: R, memo: dict[int, Any]) -> R:
+        # The client is shared, not copied: it is a connection, not data.
+        changes = {
+            str(field.alias): copy.deepcopy(getattr(self, field.name), memo)
+            for field in attrs.fields(type(self))
+            if field.name != "_client"
+        }
+        return attrs.evolve(self, **changes)
 
 
 # --- filters ----------------------------------------------------------------------------------

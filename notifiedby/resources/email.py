@@ -30,17 +30,17 @@ from notifiedby.exceptions import (
     NotifiedByNotFoundError,
     NotifiedByRecipientBlocked,
 )
-from notifiedby.query import QuerySet
+from notifiedby.query import Q, QuerySet
 from notifiedby.resources.base import (
     BaseManager,
     FilterField,
     ManagerDescriptor,
-    Resource,
     WireModel,
     casefold_key,
     omit_if,
     parse_datetime,
 )
+from notifiedby.resources.listed import ListedResource
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
@@ -66,15 +66,15 @@ class EmailQuerySet(QuerySet["Email"]):
     report their delivery status; ``get(id=...)`` and ``send()`` give emails with an id.
     """
 
-    def get(self, **filters: Any) -> Email:
+    def get(self, *args: Q, **filters: Any) -> Email:
         """Return one email; ``get(id=...)`` reads its detail (one request).
 
         Raises ``Email.DoesNotExist`` for an unknown id.
         """
         if "id" not in filters:
-            return super().get(**filters)
+            return super().get(*args, **filters)
         email_id = clean_id(filters.pop("id"), "id")
-        checked = self.filter(**filters)
+        checked = self.filter(*args, **filters)
         client = self._get_client()
         try:
             data = wire.detail(client, wire.DetailRequest(email_id=email_id))
@@ -83,19 +83,20 @@ class EmailQuerySet(QuerySet["Email"]):
                 f"Email matching query does not exist (id={email_id!r})."
             ) from exc
         email = Email.from_api({"id": email_id, **data}, client)
-        fields = Email.filter_fields
-        matches = all(fields[k].matches(email, v) for k, v in checked._filters.items())
-        if checked._empty or checked._is_sliced() or not matches:
+        if checked._empty or checked._is_sliced() or not checked._matches(email):
             raise Email.DoesNotExist(f"Email matching query does not exist (id={email_id!r}).")
         return email
 
-    def latest(self, *, recipient: object = None) -> Email:
-        """Return the most recent email to ``recipient`` with its body (one request).
+    def latest(self, *fields: str, recipient: object = None) -> Email:
+        """Return the most recent email to ``recipient`` with its body (one request); with
+        ``fields``, the email with the largest ``fields``, as a QuerySet's ``latest()``.
 
         The API's answer has no id, so the email it gives has ``id`` None.
         Raises ``Email.DoesNotExist`` when nothing was sent to that address.
         """
-        address = recipient if recipient is not None else self._filters.get("recipient")
+        if fields:
+            return super().latest(*fields)
+        address = recipient if recipient is not None else self._server_params().get("recipient")
         if address is None:
             raise invalid("recipient", "latest() needs the address whose latest email you want.")
         client = self._get_client()
@@ -198,7 +199,7 @@ class DeliveryStatus(WireModel):
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Email(Resource):
+class Email(ListedResource):
     """One sent email; identified by its id, which emails read from the list lack."""
 
     list_path: ClassVar[str | None] = wire.LIST_PATH
@@ -257,7 +258,7 @@ class Email(Resource):
             time.sleep(min(interval, remaining))
         return status
 
-    def refresh(self) -> None:
-        """Reload this email's detail, body included (one request)."""
-        email_id = self._require_id("reload it")
-        self._update_from(Email.objects.using(self._get_client()).get(id=email_id))
+    def _fetch_again(self, queryset: QuerySet[Any]) -> Email:
+        """Read this email's detail, body included, through ``queryset`` (one request)."""
+        fresh: Email = queryset.get(id=self._require_id("reload it"))
+        return fresh

@@ -30,6 +30,7 @@ from notifiedby.resources.base import (
     casefold_key,
     parse_datetime,
 )
+from notifiedby.resources.listed import ListedResource
 
 if TYPE_CHECKING:
     from notifiedby.client import NotifiedByClient
@@ -86,15 +87,13 @@ class SubscriptionQuerySet(QuerySet["Subscription"]):
         if self._empty:
             return 0
         # List without the local-only filters, to see every record each pair holds.
-        listing = self._chain()
-        fields = self.model.filter_fields
-        listing._filters = {k: v for k, v in self._filters.items() if fields[k].param is not None}
+        listing = self._without_local_filters()
         sizes: dict[tuple[str, str], int] = {}
         targets: dict[tuple[str, str], Subscription] = {}
         for sub in listing.iterator():
             pair = (sub.recipient_email.casefold(), sub.flow_trigger)
             sizes[pair] = sizes.get(pair, 0) + 1
-            if all(fields[name].matches(sub, value) for name, value in self._filters.items()):
+            if self._matches(sub):
                 targets.setdefault(pair, sub)
         client = self._get_client()
         deleted = 0
@@ -116,7 +115,7 @@ else:
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Subscription(Resource):
+class Subscription(ListedResource):
     """One recipient's subscription to one flow; identified by its integer ``id``."""
 
     list_path: ClassVar[str | None] = wire.SUBSCRIPTIONS_PATH
@@ -124,6 +123,9 @@ class Subscription(Resource):
         "email": FilterField("recipient_email", "email", clean_email, casefold_key),
         "flow_trigger": FilterField("flow_trigger", "flow_trigger", clean_trigger),
         "status": FilterField("status", None, clean_choice(SUBSCRIPTION_STATUSES)),
+        # As Django users write relations: a Recipient or an address, a Flow or a trigger.
+        "recipient": FilterField("recipient_email", "email", clean_email, casefold_key),
+        "flow": FilterField("flow_trigger", "flow_trigger", clean_trigger),
     }
     objects = ManagerDescriptor(SubscriptionManager)
 
@@ -159,21 +161,16 @@ class Subscription(Resource):
         """
         _delete_pair(self._get_client(), self.recipient_email, self.flow_trigger)
 
-    def refresh(self) -> None:
-        """Reload this subscription from the API (one list request, usually).
-
-        Raises ``Subscription.DoesNotExist`` when it is no longer listed.
-        """
-        fresh = (
-            Subscription.objects.using(self._get_client())
-            .filter(email=self.recipient_email, flow_trigger=self.flow_trigger)
-            .iterator()
-        )
-        for sub in fresh:
+    def _fetch_again(self, queryset: QuerySet[Any]) -> Subscription:
+        """Find this subscription among its recipient's subscriptions to its flow, read
+        through ``queryset`` (one list request, usually): the API can't read one by id."""
+        pair = queryset.filter(email=self.recipient_email, flow_trigger=self.flow_trigger)
+        for sub in pair.iterator():
             if sub.id == self.id:
-                self._update_from(sub)
-                return
-        raise Subscription.DoesNotExist(f"Subscription {self.id} no longer exists.")
+                found: Subscription = sub
+                return found
+        msg = f"Subscription {self.id} is not listed (deleted, or left out by the query)."
+        raise Subscription.DoesNotExist(msg)
 
     def cancel(self) -> None:
         """Unsubscribe the recipient from the flow (the API cancels the active subscription
@@ -261,8 +258,10 @@ class Flow(Resource):
 
     @property
     def subscriptions(self) -> SubscriptionQuerySet:
-        """The subscriptions to this flow (a lazy QuerySet)."""
-        return Subscription.objects.using(self._get_client()).filter(flow_trigger=self.trigger)
+        """The subscriptions to this flow: ``Subscription.objects.filter(flow_trigger=...)``
+        through this flow's client (the default one looked up when a query runs if it has
+        none), a lazy QuerySet."""
+        return SubscriptionManager(Subscription, self._client).filter(flow_trigger=self.trigger)
 
     def subscribe(
         self,

@@ -6,7 +6,6 @@ Endpoints: ``POST /recipients/`` (create or update, keyed by email), ``GET /reci
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,13 +20,18 @@ from notifiedby.resources.base import (
     BaseManager,
     FilterField,
     ManagerDescriptor,
-    Resource,
     casefold_key,
     none_to_empty,
     parse_datetime,
 )
-from notifiedby.resources.email import Email, EmailQuerySet
-from notifiedby.resources.flow import Flow, Subscription, SubscriptionQuerySet
+from notifiedby.resources.email import Email, EmailManager, EmailQuerySet
+from notifiedby.resources.flow import (
+    Flow,
+    Subscription,
+    SubscriptionManager,
+    SubscriptionQuerySet,
+)
+from notifiedby.resources.listed import ListedResource
 
 __all__ = ["Recipient", "RecipientFlags", "RecipientManager", "RecipientQuerySet"]
 
@@ -47,7 +51,8 @@ def _upsert_fields(item: object) -> dict[str, Any]:
 
 
 class RecipientQuerySet(QuerySet["Recipient"]):
-    """Queries over recipients; filter by ``email`` (exact, case-insensitive)."""
+    """Queries over recipients: the server filters by ``email`` (exact, case-insensitive);
+    every other lookup is checked on each recipient as pages stream."""
 
     def create(
         self,
@@ -93,9 +98,11 @@ class RecipientQuerySet(QuerySet["Recipient"]):
         as it came (``{"message": ...}``)."""
         return wire.clear_flags(self._get_client(), wire.FlagsChange(email=email, flags=flags))
 
-    async def acreate(self, **kwargs: Any) -> Recipient:
-        """Async version of :meth:`create`."""
-        return await asyncio.to_thread(self.create, **kwargs)
+    def _upsert(self, fields: dict[str, Any]) -> tuple[Recipient, bool]:
+        """Upsert, for ``update_or_create()``: one request, answered 201 when it created."""
+        client = self._get_client()
+        answer, created = wire.upsert_created(client, wire.RecipientUpsert(**fields))
+        return Recipient.from_api(answer, client), created
 
     def bulk_upsert(
         self,
@@ -248,7 +255,7 @@ class RecipientFlags:
 
 
 @attrs.define(kw_only=True, eq=False, repr=False)
-class Recipient(Resource):
+class Recipient(ListedResource):
     """A person NotifiedBy mails; identified by email address (case-insensitive)."""
 
     list_path: ClassVar[str | None] = wire.RECIPIENTS_PATH
@@ -283,15 +290,19 @@ class Recipient(Resource):
     def flags(self, value: object) -> None:
         raise TypeError("Direct assignment to flags is prohibited. Use flags.set() instead.")
 
+    # The related querysets take this object's client as it is, None included, so the
+    # default client is looked up when a query runs, not when it is built.
     @property
     def subscriptions(self) -> SubscriptionQuerySet:
-        """This recipient's flow subscriptions (a lazy QuerySet)."""
-        return Subscription.objects.using(self._get_client()).filter(email=self.email)
+        """This recipient's flow subscriptions: ``Subscription.objects.filter(email=...)``
+        through this recipient's client, a lazy QuerySet."""
+        return SubscriptionManager(Subscription, self._client).filter(email=self.email)
 
     @property
     def emails(self) -> EmailQuerySet:
-        """The emails sent to this recipient, newest first (a lazy QuerySet)."""
-        return Email.objects.using(self._get_client()).filter(recipient=self.email)
+        """The emails sent to this recipient, newest first: ``Email.objects.filter(
+        recipient=...)`` through this recipient's client, a lazy QuerySet."""
+        return EmailManager(Email, self._client).filter(recipient=self.email)
 
     def save(self) -> None:
         """Send the names and flags to the API (an upsert: one request) and reload them."""
@@ -300,9 +311,10 @@ class Recipient(Resource):
         )
         self._update_from(Recipient.from_api(data))
 
-    def refresh(self) -> None:
-        """Reload this recipient from the API (one request)."""
-        self._update_from(self._manager().get(email=self.email))
+    def _fetch_again(self, queryset: QuerySet[Any]) -> Recipient:
+        """Read this recipient through ``queryset`` (one request, filtered by email)."""
+        fresh: Recipient = queryset.get(email=self.email)
+        return fresh
 
     def _manager(self) -> RecipientQuerySet:
         return Recipient.objects.using(self._get_client())

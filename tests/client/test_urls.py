@@ -74,35 +74,67 @@ def test_endpoint_refuses_empty_and_odd_segments() -> None:
             f"{BASE}/recipients/?page=3&page_size=1",
             "/recipients/",
         ),
-        # A server behind a TLS proxy may write http:// links to itself: still sent over https.
-        ("http://api.notifiedby.com/v1/email/list/?page=2", f"{BASE}/email/list/?page=2", None),
     ],
 )
 def test_resolve_relative_paths_and_links_under_the_base(
-    path: str, url: str, rel_path: str | None
+    path: str, url: str, rel_path: str
 ) -> None:
     resolved_url, resolved_path = resolve(path, BASE)
 
     assert resolved_url == url
-    assert resolved_path == (rel_path or "/email/list/")
+    assert resolved_path == rel_path
 
 
 @pytest.mark.parametrize(
     "link",
     [
-        "https://evil.test/v1/email/list/?page=2",
-        "https://api.notifiedby.com.evil.test/v1/email/list/",
-        "https://api.notifiedby.com:8443/v1/email/list/",
-        "https://api.notifiedby.com/v2/email/list/",
-        "https://api.notifiedby.com/v1x/email/",
-        "https://user@api.notifiedby.com/v1/email/list/",
-        "ftp://api.notifiedby.com/v1/email/list/",
-        "http://api.notifiedby.com:80/v1/email/list/",
+        # A server behind a proxy names itself by its internal address, or writes http://
+        # behind a TLS proxy: the link's path and query go to the base URL, over https.
+        "http://app-internal:8000/v1/email/list/?page=2",
+        "http://api.notifiedby.com/v1/email/list/?page=2",
+        "http://api.notifiedby.com:80/v1/email/list/?page=2",
+        "https://api.notifiedby.com:8443/v1/email/list/?page=2",
+        "https://api.notifiedby.com.evil.test/v1/email/list/?page=2",
+        "https://user:password@evil.test/v1/email/list/?page=2#top",
+        "ftp://api.notifiedby.com/v1/email/list/?page=2",
     ],
 )
-def test_resolve_refuses_links_outside_the_base(link: str) -> None:
-    with pytest.raises(NotifiedByInvalidArgument, match="Refusing to send the API key"):
+def test_resolve_takes_a_link_on_another_host_or_scheme_as_its_path_on_the_base(
+    link: str,
+) -> None:
+    assert resolve(link, BASE) == (f"{BASE}/email/list/?page=2", "/email/list/")
+
+
+def test_resolve_keeps_the_path_prefix_of_the_base_url() -> None:
+    base = "https://proxy.test/notifiedby/v1"
+
+    assert resolve("http://app-internal:8000/notifiedby/v1/recipients/?page=2", base) == (
+        f"{base}/recipients/?page=2",
+        "/recipients/",
+    )
+    with pytest.raises(NotifiedByInvalidArgument, match="outside the API root /notifiedby/v1/"):
+        resolve("http://app-internal:8000/v1/recipients/", base)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://api.notifiedby.com/v2/email/list/",
+        "https://api.notifiedby.com/v1x/email/",
+        "https://api.notifiedby.com/",
+        "http://app-internal:8000/admin/?next=/v1/",
+        "https://evil.test/v2/email/list/?page=2",
+        "https://api.notifiedby.com/V1/email/list/",
+    ],
+)
+def test_resolve_refuses_links_outside_the_api_root(link: str) -> None:
+    with pytest.raises(NotifiedByInvalidArgument, match=r"Refusing to follow .*outside the API"):
         resolve(link, BASE)
+
+
+def test_resolve_refuses_a_link_that_is_not_a_url() -> None:
+    with pytest.raises(NotifiedByInvalidArgument, match="not a valid URL"):
+        resolve("http://[::1/v1/email/list/", BASE)
 
 
 @pytest.mark.parametrize("path", ["/email/../admin/", "../x", "/email/detail/./"])
@@ -133,11 +165,13 @@ def test_loopback_or_https_does_not_warn(url: str) -> None:
         NotifiedByClient("k", url)
 
 
-def test_a_foreign_next_link_is_refused_before_anything_is_sent(sandbox: Sandbox) -> None:
+def test_a_link_outside_the_api_root_is_refused_before_anything_is_sent(
+    sandbox: Sandbox,
+) -> None:
     client = NotifiedByClient(sandbox.api_key, sandbox.url)
 
     with pytest.raises(NotifiedByInvalidArgument, match="Refusing"):
-        client.get("http://127.0.0.2:1/v1/recipients/")
+        client.get("http://127.0.0.2:1/v2/recipients/")
     with pytest.raises(NotifiedByInvalidArgument, match="Refusing"):
         client.get(sandbox.url + "/v2/recipients/")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
 from notifiedby import NotifiedByClient
 from notifiedby.sandbox import RecordedRequest, Sandbox
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -49,3 +53,9 @@ def make_recipients(client: NotifiedByClient, count: int, prefix: str = "user") 
     for email in emails:
         Recipient.objects.using(client).create(email=email, first_name=prefix.title())
     return emails
+
+
+def pickled(obj: T, protocol: int = pickle.DEFAULT_PROTOCOL) -> T:
+    """Return ``obj`` after a trip through pickle, as a cache or a task queue gives it back."""
+    loaded: T = pickle.loads(pickle.dumps(obj, protocol=protocol))  # noqa: S301  # our own bytes
+    return loaded
