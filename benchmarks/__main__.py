@@ -18,6 +18,7 @@ from benchmarks.cases import (
     bench_import,
     bench_pagination,
     bench_pytest_startup,
+    bench_tracking,
 )
 from notifiedby import NotifiedByClient, __version__
 from notifiedby.sandbox import Sandbox
@@ -25,8 +26,14 @@ from notifiedby.sandbox import Sandbox
 RESULTS = Path(__file__).parent / "results"
 
 #: The sizes the targets are stated for, and a quick set to check the harness itself.
-FULL = {"calls": 1000, "items": 100_000, "bulk": 1000, "messages": 1000, "imports": 15}
-QUICK = {"calls": 100, "items": 5000, "bulk": 100, "messages": 100, "imports": 3}
+FULL = {
+    "calls": 1000, "items": 100_000, "bulk": 1000, "messages": 1000, "imports": 15,
+    "tracked": 10_000, "life": 150,
+}  # fmt: skip
+QUICK = {
+    "calls": 100, "items": 5000, "bulk": 100, "messages": 100, "imports": 3, "tracked": 300,
+    "life": 30,
+}  # fmt: skip
 
 
 def table(figures: list[Figure]) -> str:
@@ -54,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             figures += bench_client_filter(sandbox, client, sizes["items"])
         figures += bench_backend(sandbox, sizes["messages"])
     figures += bench_bulk(sizes["bulk"], concurrency=16, latency=0.02)
+    figures += bench_tracking(sizes["tracked"], latency=0.02, life=sizes["life"])
     figures += bench_import(sizes["imports"])
     figures += bench_pytest_startup(sizes["imports"])
     elapsed = time.perf_counter() - started

@@ -8,8 +8,10 @@ from django.contrib import admin
 from django.utils import timezone
 
 from notifiedby.models import OutboxMessage
+from notifiedby.suppression.admin import SuppressionAdmin
+from notifiedby.tracking.admin import TrackedEmailAdmin
 
-__all__ = ["OutboxMessageAdmin"]
+__all__ = ["OutboxMessageAdmin", "SuppressionAdmin", "TrackedEmailAdmin"]
 
 #: Characters of ``last_error`` shown in the list.
 LAST_ERROR_SHOWN = 80

@@ -17,3 +17,7 @@ class NotifiedByConfig(AppConfig):
     def ready(self) -> None:
         # Importing registers the checks.
         from notifiedby import checks  # noqa: F401
+        from notifiedby.signals import tracking
+        from notifiedby.suppression.receivers import on_tracking
+
+        tracking.connect(on_tracking, dispatch_uid="notifiedby.suppression")

@@ -38,6 +38,7 @@ from notifiedby.conf import (
     normalise_base_url,
     to_bool,
     to_byte_count,
+    to_count,
     to_key,
     to_max_retries,
     to_optional_key,
@@ -113,7 +114,7 @@ _CLIENT_RULES = (
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check each configured NotifiedBy mailer's key and options, then the settings."""
     messages: list[CheckMessage] = []
-    rules = {rule.setting: rule for rule in _CLIENT_RULES}
+    rules = {rule.setting: rule for rule in (*_CLIENT_RULES, *_suppression_rules())}
     outbox = False
     for where, backend, options in _notifiedby_mailers():
         mailer_rules = [_API_KEY_RULE, *_CLIENT_RULES, *_backend_rules()]
@@ -127,6 +128,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             elif rule.required is not None:
                 messages += _check_present(where, rule, rule.required)
         rules.update((rule.setting, rule) for rule in mailer_rules)
+    rules.update((rule.setting, rule) for rule in _tracking_rules())
     for rule in rules.values():
         messages += _check_setting(rule)
     if outbox:
@@ -149,6 +151,14 @@ def _backend_rules() -> list[_Rule]:
     )
     option = {name: name.removeprefix("NOTIFIEDBY_").lower() for name in flags}
     return [_Rule(name, option[name], to_bool, "Set it to True or False.") for name in flags]
+
+
+def _suppression_rules() -> list[_Rule]:
+    """Return the rules of the suppression list's settings (each a flag)."""
+    from notifiedby.suppression.receivers import SUPPRESS_ON_BOUNCE, UNSUBSCRIBE_ON_BOUNCE
+
+    flags = (SUPPRESS_ON_BOUNCE, UNSUBSCRIBE_ON_BOUNCE)
+    return [_Rule(name, None, to_bool, "Set it to True or False.") for name in flags]
 
 
 def _outbox_rules() -> list[_Rule]:
@@ -179,6 +189,40 @@ def _outbox_rules() -> list[_Rule]:
             "Make a key with manage.py notifiedby_outbox --generate-key; in the environment, "
             "separate the keys with commas.",
             required="notifiedby.E003",
+        ),
+    ]
+
+
+def _tracking_rules() -> list[_Rule]:
+    """Return the rules of delivery tracking's settings."""
+    from notifiedby.tracking import settings as tracking
+
+    return [
+        _Rule(tracking.ENABLED, None, to_bool, "Set it to True or False."),
+        _Rule(tracking.STORE_SUBJECT, None, to_bool, "Set it to True or False."),
+        _Rule(
+            tracking.GIVE_UP,
+            None,
+            to_seconds,
+            "Give the seconds after which a pending email is given up, such as 259200 (72 h).",
+        ),
+        _Rule(
+            tracking.RATE,
+            None,
+            tracking.to_rate,
+            "Give the status requests per second one poller may make, such as 100 (the default).",
+        ),
+        _Rule(
+            tracking.CONCURRENCY,
+            None,
+            to_count,
+            "Give a whole number of requests in flight, such as 8 (the default).",
+        ),
+        _Rule(
+            tracking.LEASE,
+            None,
+            to_seconds,
+            "Give seconds, more than the longest status request can take, such as 300.",
         ),
     ]
 

@@ -54,6 +54,7 @@ __all__ = [
     "source_text",
     "to_bool",
     "to_byte_count",
+    "to_count",
     "to_key",
     "to_max_retries",
     "to_optional_key",
@@ -210,14 +211,22 @@ def to_seconds(value: Any) -> float:
         raise ValueError(f"must be a positive number of seconds, got {value!r}") from None
 
 
-def to_byte_count(value: Any) -> int:
-    """Return a size in bytes: a whole number above 0 (a number or a string of digits)."""
+def to_count(value: Any) -> int:
+    """Return a whole number above 0 (a number or a string of digits)."""
     raw = value
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"must be a whole number of bytes above 0, got {raw!r}")
+        raise ValueError(f"must be a whole number above 0, got {raw!r}")
     return value
+
+
+def to_byte_count(value: Any) -> int:
+    """Return a size in bytes: a whole number above 0 (a number or a string of digits)."""
+    try:
+        return to_count(value)
+    except ValueError:
+        raise ValueError(f"must be a whole number of bytes above 0, got {value!r}") from None
 
 
 def to_max_retries(value: Any) -> int:

@@ -268,7 +268,8 @@ class NotifiedByRecipientBlocked(NotifiedByError):
 
 
 class NotifiedByRecipientsRefused(NotifiedByError):
-    """Raised when the API refused every address of a Django email message (all blocked).
+    """Raised when every address of a Django email message was refused: blocked by the API,
+    or on the suppression list.
 
     ``recipients`` lists them. Set ``NOTIFIEDBY_IGNORE_RECIPIENTS_REFUSED = True`` to rely on
     ``message.notifiedby_status`` instead.

@@ -1,7 +1,8 @@
 """What the email backend reads from a Django message and what it writes back onto it.
 
 Read: the per-message options (``first_name``, ``last_name``, ``flags``,
-``use_account_template``, ``notifiedby_idempotency_keys``), as attributes of any
+``use_account_template``, ``notifiedby_idempotency_keys``,
+``notifiedby_ignore_suppression``), as attributes of any
 ``EmailMessage`` or as keyword arguments of :class:`NotifiedByMessage`.
 Written: ``message.notifiedby_status``, a :class:`NotifiedByStatus`.
 """
@@ -25,9 +26,10 @@ __all__ = [
 ]
 
 #: ``sent``: the API accepted it; ``rejected``: accepted but not delivered (a blocked
-#: recipient); ``failed``: not accepted (the error says why), or not tried after a failure
-#: that would have struck every address alike (an outage); ``queued``: stored in the outbox,
-#: to be sent after the transaction commits (``OutboxEmailBackend``).
+#: recipient), or not sent because the address is suppressed; ``failed``: not accepted (the
+#: error says why), or not tried after a failure that would have struck every address alike
+#: (an outage); ``queued``: stored in the outbox, to be sent after the transaction commits
+#: (``OutboxEmailBackend``).
 RecipientState = Literal["sent", "rejected", "failed", "queued"]
 STATUSES: frozenset[str] = frozenset({"sent", "rejected", "failed", "queued"})
 
@@ -42,6 +44,8 @@ class RecipientStatus:
     email_id: str | None = None
     #: Why it failed; None unless ``failed``.
     error: NotifiedByError | None = attrs.field(default=None, eq=False)
+    #: Why it was refused before any request (a suppressed address); None otherwise.
+    reason: str | None = None
     #: The Idempotency-Key the send carried (see ``notifiedby_idempotency_keys``).
     idempotency_key: str = attrs.field(default="", repr=False)
 
@@ -81,6 +85,7 @@ class NotifiedByMessage(EmailMultiAlternatives):
         last_name: str | None = None,
         flags: str | Iterable[str] | None = None,
         use_account_template: bool | None = None,
+        ignore_suppression: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -92,6 +97,8 @@ class NotifiedByMessage(EmailMultiAlternatives):
         self.flags = flags
         #: Wrap the body in the account's template; None: the backend's setting.
         self.use_account_template = use_account_template
+        #: Send even to suppressed addresses (mail that must go, such as a password reset).
+        self.notifiedby_ignore_suppression = ignore_suppression
         #: Address -> Idempotency-Key; filled by the backend, or beforehand by you.
         self.notifiedby_idempotency_keys: dict[str, str] = {}
         #: The outcome of the latest send; None before the first.

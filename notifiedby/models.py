@@ -6,7 +6,10 @@ from typing import ClassVar
 
 from django.db import models
 
-__all__ = ["OutboxMessage"]
+from notifiedby.suppression.models import Suppression
+from notifiedby.tracking.models import TrackedEmail
+
+__all__ = ["OutboxMessage", "Suppression", "TrackedEmail"]
 
 
 class OutboxMessage(models.Model):

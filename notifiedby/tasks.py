@@ -22,6 +22,7 @@ from notifiedby.outbox.crypto import decrypt_json, encrypt, load_keys
 from notifiedby.resources import Email, Flow, Recipient
 from notifiedby.resources.base import clean_email, clean_flags, clean_trigger
 from notifiedby.resources.email import EmailPayload
+from notifiedby.tracking.record import record_sent
 
 try:
     from celery import shared_task
@@ -42,6 +43,7 @@ __all__ = [
     "subscribe_task",
     "sync_recipients_later",
     "sync_recipients_task",
+    "track_deliveries_task",
 ]
 
 #: Failures worth another try: the API may be back in a moment. Retries reuse the payload,
@@ -85,7 +87,10 @@ def send_email_task(token: str) -> dict[str, Any]:
     recipient = fields.pop("recipient")
     key = fields.pop("idempotency_key", None)
     payload = EmailPayload(recipients=(recipient,), **fields)
-    return Email.objects.send_payload(payload, recipient, idempotency_key=key).answer
+    result = Email.objects.send_payload(payload, recipient, idempotency_key=key)
+    if not result.blocked:
+        record_sent(result.email_id, recipient, subject=payload.subject)
+    return result.answer
 
 
 @_retrying_task(name="notifiedby.subscribe")
@@ -121,6 +126,16 @@ def drain_outbox_task(
     from notifiedby.outbox import deliver
 
     return dict(deliver(ids, limit=limit, using=using))
+
+
+@shared_task(name="notifiedby.track_deliveries", acks_late=True)
+def track_deliveries_task(limit: int | None = None, using: str = "default") -> dict[str, int]:
+    """Check the due delivery statuses (at most ``limit``) in database ``using``; return the
+    counts by outcome. Schedule it with Celery beat, every minute or so; runs that overlap
+    take different rows (see docs/tracking.md)."""
+    from notifiedby.tracking.poller import Poller
+
+    return dict(Poller(using=using).poll(limit=limit))
 
 
 # --- queueing ---------------------------------------------------------------------------

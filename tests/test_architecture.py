@@ -40,6 +40,8 @@ ABOVE_THE_MANAGERS = (
     "notifiedby._mapping",
     "notifiedby.cli",
     "notifiedby.management",
+    "notifiedby.suppression",
+    "notifiedby.tracking",
 )
 
 

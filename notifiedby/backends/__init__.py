@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Final
 
+import attrs
 from django.core.mail.backends.base import BaseEmailBackend
 
 from notifiedby import signals
@@ -36,6 +37,7 @@ from notifiedby.exceptions import (
 )
 from notifiedby.message import NotifiedByStatus, RecipientState, RecipientStatus
 from notifiedby.resources.email import Email, SendResult
+from notifiedby.tracking.record import record_sent
 
 __all__ = [
     "NEVER_SILENCED",
@@ -108,6 +110,8 @@ class NotifiedByEmailBackend(BaseEmailBackend):
             IGNORE_RECIPIENTS_REFUSED, ignore_recipients_refused, False
         )
         self.strict_from = _flag(STRICT_FROM, strict_from, False)
+        #: The database alias whose suppression list is read before each send.
+        self.suppression_database = "default"
         self._lock = threading.RLock()
 
     # --- Connection: one client, and so one pooled session, from open() to close(). --------
@@ -169,7 +173,7 @@ class NotifiedByEmailBackend(BaseEmailBackend):
         status = message.notifiedby_status = NotifiedByStatus()
         if not self.run_pre_send(message):
             return
-        payload = self.build_payload(message)
+        payload = self.refuse_suppressed(message, self.build_payload(message))
         for position, address in enumerate(payload.recipients):
             key = self.idempotency_key(message, address)
             try:
@@ -190,7 +194,9 @@ class NotifiedByEmailBackend(BaseEmailBackend):
                 if give_up:
                     break
                 continue
-            status.recipients[address] = self.parse_response(answer, address, key)
+            status.recipients[address] = sent = self.parse_response(answer, address, key)
+            if sent.status == "sent":
+                record_sent(sent.email_id, address, subject=payload.subject)
         self.run_post_send(message)
         self.raise_for_status(message)
 
@@ -237,6 +243,28 @@ class NotifiedByEmailBackend(BaseEmailBackend):
             ),
             attachments=read_attachments(message),
         )
+
+    def refuse_suppressed(self, message: Any, payload: EmailPayload) -> EmailPayload:
+        """Mark the addresses on the suppression list ``rejected`` in the message's status;
+        return the payload without them.
+
+        Nothing is refused when ``message.notifiedby_ignore_suppression`` is true, nor
+        without the ``notifiedby`` app or its table. One query per message.
+        """
+        if getattr(message, "notifiedby_ignore_suppression", False):
+            return payload
+        from notifiedby.suppression.lookup import SUPPRESSED_REASON, suppressed
+
+        refused = suppressed(payload.recipients, using=self.suppression_database)
+        for address in refused:
+            message.notifiedby_status.recipients[address] = RecipientStatus(
+                address=address,
+                status="rejected",
+                reason=SUPPRESSED_REASON,
+                idempotency_key=self.idempotency_key(message, address),
+            )
+        kept = tuple(address for address in payload.recipients if address not in refused)
+        return attrs.evolve(payload, recipients=kept) if refused else payload
 
     def idempotency_key(self, message: Any, address: str) -> str:
         """Return the Idempotency-Key for ``address``, the same on every send of ``message``.
@@ -287,7 +315,10 @@ class NotifiedByEmailBackend(BaseEmailBackend):
                 raise recipient.error
         if status.status == {"rejected"} and not self.ignore_recipients_refused:
             refused = tuple(status.recipients)
-            msg = f"The NotifiedBy API refused every recipient: {', '.join(refused)} (blocked)."
+            why = ", ".join(
+                f"{r.address} ({r.reason or 'blocked'})" for r in status.recipients.values()
+            )
+            msg = f"Every recipient was refused: {why}."
             raise NotifiedByRecipientsRefused(msg, recipients=refused)
 
 

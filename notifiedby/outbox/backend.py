@@ -62,6 +62,7 @@ class OutboxEmailBackend(NotifiedByEmailBackend):
         )
         #: The database alias whose transaction the rows join.
         self.using = using
+        self.suppression_database = using
         self._after_commit = self._hand_off()
 
     def open(self) -> bool:
@@ -69,11 +70,12 @@ class OutboxEmailBackend(NotifiedByEmailBackend):
         return False
 
     def send_message(self, message: Any) -> None:
-        """Queue one row per address and set ``message.notifiedby_status`` to ``queued``."""
+        """Queue one row per address and set ``message.notifiedby_status`` to ``queued``;
+        a suppressed address gets no row, and is ``rejected``."""
         status = message.notifiedby_status = NotifiedByStatus()
         if not self.run_pre_send(message):
             return
-        payload = self.build_payload(message)
+        payload = self.refuse_suppressed(message, self.build_payload(message))
         keys = {address: self.idempotency_key(message, address) for address in payload.recipients}
         rows = enqueue(payload, keys, using=self.using)
         for row in rows:
@@ -85,6 +87,7 @@ class OutboxEmailBackend(NotifiedByEmailBackend):
             after = functools.partial(self._after_commit, [row.pk for row in rows])
             transaction.on_commit(after, using=self.using, robust=True)
         self.run_post_send(message)
+        self.raise_for_status(message)
 
     def _hand_off(self) -> Callable[[list[int]], Any] | None:
         """Return what to call with the new row ids after a commit (None: nothing)."""

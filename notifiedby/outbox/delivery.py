@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from notifiedby._leases import skip_locked
 from notifiedby.client import NotifiedByClient, client_or_default
 from notifiedby.conf import get_setting, to_max_retries, to_seconds
 from notifiedby.exceptions import (
@@ -34,6 +35,7 @@ from notifiedby.exceptions import (
 )
 from notifiedby.outbox.crypto import decrypt, encrypt, load_keys
 from notifiedby.resources.email import Email, EmailPayload
+from notifiedby.tracking.record import record_sent
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -155,6 +157,14 @@ def deliver(
                 outcome,
             )
             outcome = "expired"
+        elif outcome == "sent":
+            record_sent(
+                row.email_id,
+                row.recipient,
+                outbox_message_id=row.pk,
+                sent_at=row.sent_at,
+                using=using,
+            )
         outcomes[outcome] += 1
     return outcomes
 
@@ -182,9 +192,9 @@ def _claim(
             )
             if ids is not None:
                 due = due.filter(pk__in=ids)
-            if connections[using].features.has_select_for_update_skip_locked:
-                due = due.select_for_update(skip_locked=True)
-            row: OutboxMessage | None = due.order_by("next_attempt_at", "pk").first()
+            row: OutboxMessage | None = (
+                skip_locked(due, using).order_by("next_attempt_at", "pk").first()
+            )
             if row is None:
                 return None
             until = now + lease

@@ -156,6 +156,10 @@ class EmailQuerySet(QuerySet["Email"]):
         if result.blocked:
             msg = f"The email to {address} was accepted but will not be delivered: {result.error}"
             raise NotifiedByRecipientBlocked(msg, email_id=result.email_id, recipient=address)
+        # Imported here: it is the Django side, and does nothing without a configured app.
+        from notifiedby.tracking.record import record_sent
+
+        record_sent(result.email_id, address, subject=subject)
         return Email(
             id=result.email_id, recipient=address, subject=subject, body=body, client=client
         )

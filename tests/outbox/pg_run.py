@@ -58,17 +58,23 @@ def queue(count: str) -> dict[str, Any]:
 
 def admin() -> dict[str, Any]:
     """Queue a message, then fetch the outbox's changelist and change page as a superuser."""
-    from django.contrib.auth.models import User
-    from django.test import Client
-
     from notifiedby.models import OutboxMessage
 
     _send("listed@example.com")
     OutboxMessage.objects.update(last_error="NotifiedByServerError: " + "overloaded " * 20)
+    base = "/admin/notifiedby/outboxmessage/"
+    return admin_pages(
+        {"changelist": base, "change": f"{base}{OutboxMessage.objects.get().pk}/change/"}
+    )
+
+
+def admin_pages(urls: dict[str, str]) -> dict[str, Any]:
+    """Fetch each of ``urls`` as a new superuser; return its status and HTML by name."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
     client = Client()
     client.force_login(User.objects.create_superuser("admin", "admin@example.com", "unused"))
-    base = "/admin/notifiedby/outboxmessage/"
-    urls = {"changelist": base, "change": f"{base}{OutboxMessage.objects.get().pk}/change/"}
     pages = {}
     for name, url in urls.items():
         response = client.get(url)
@@ -82,8 +88,14 @@ SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "admin": admin,
 }
 
-if __name__ == "__main__":
+
+def main(scenarios: dict[str, Callable[..., dict[str, Any]]]) -> None:
+    """Set Django up, run the scenario the command line names, write its JSON on stdout."""
     import django
 
     django.setup()
-    sys.stdout.write(json.dumps(SCENARIOS[sys.argv[1]](*sys.argv[2:])) + "\n")
+    sys.stdout.write(json.dumps(scenarios[sys.argv[1]](*sys.argv[2:])) + "\n")
+
+
+if __name__ == "__main__":
+    main(SCENARIOS)

@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,9 +127,10 @@ def _open_transactions(database: str) -> int:
         return count
 
 
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    """A migrated database of this module's own, dropped afterwards."""
+@contextmanager
+def fresh_database(*migration: str) -> Iterator[str]:
+    """Give a new database, migrated (``manage.py migrate MIGRATION``), dropped afterwards;
+    skip the test when PostgreSQL is unreachable."""
     try:
         server = _connect(MAINTENANCE_DB)
     except psycopg.OperationalError as exc:
@@ -138,7 +140,8 @@ def database() -> Iterator[str]:
     with server:
         server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
-            _run(["-m", "django", "migrate", "--verbosity", "0", "--skip-checks"], _base_env(name))
+            migrate = ["-m", "django", "migrate", *migration, "--verbosity", "0", "--skip-checks"]
+            _run(migrate, _base_env(name))
             yield name
         finally:
             # FORCE: a worker a test killed may not have been disconnected yet.
@@ -146,12 +149,19 @@ def database() -> Iterator[str]:
             server.execute(drop.format(sql.Identifier(name)))
 
 
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    """A migrated database of this module's own, dropped afterwards."""
+    with fresh_database() as name:
+        yield name
+
+
 @pytest.fixture
 def pg(database: str, sandbox: Sandbox, leak_secrets: set[str]) -> dict[str, str]:
     """The environment of a Django subprocess: this module's database with an empty outbox,
     the SDK pointed at the (reset) sandbox."""
     with _connect(database) as connection:
-        connection.execute("TRUNCATE notifiedby_outboxmessage")
+        connection.execute("TRUNCATE notifiedby_outboxmessage CASCADE")
     leak_secrets.add(KEY)
     return {
         **_base_env(database),

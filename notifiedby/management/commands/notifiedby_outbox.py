@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from notifiedby.management.commands.notifiedby_track import summary
 from notifiedby.outbox import counts, deliver, generate_key, purge, retry_failed, rotate_keys
+from notifiedby.tracking.poller import Poller
 
 
 class Command(BaseCommand):
@@ -40,6 +43,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--generate-key", action="store_true", help="print a new NOTIFIEDBY_OUTBOX_KEYS key"
         )
+        parser.add_argument(
+            "--track", action="store_true", help="worker: also poll delivery statuses when idle"
+        )
         parser.add_argument("--database", default="default", help="the database alias")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -66,14 +72,16 @@ class Command(BaseCommand):
             outcomes = deliver(limit=options["limit"], using=using)
             self.stdout.write(_summary(outcomes))
             return
-        self._work(using, options["interval"])
+        self._work(using, options["interval"], track=options["track"])
 
     def _show_counts(self, using: str) -> None:
         for state, number in counts(using=using).items():
             self.stdout.write(f"{state:<8} {number}")
 
-    def _work(self, using: str, interval: float) -> None:
-        """Deliver until SIGTERM or SIGINT, finishing the message in hand first."""
+    def _work(self, using: str, interval: float, *, track: bool) -> None:
+        """Deliver until SIGTERM or SIGINT, finishing the message in hand first; with
+        ``track``, check due delivery statuses whenever nothing is left to send."""
+        poller = Poller(using=using) if track else None
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -82,6 +90,10 @@ class Command(BaseCommand):
             outcomes = deliver(limit=100, using=using)
             if outcomes.total():
                 self.stdout.write(_summary(outcomes))
+                continue
+            checked = poller.poll(limit=poller.batch) if poller is not None else Counter[str]()
+            if checked.total():
+                self.stdout.write(summary(checked))
             else:
                 stop.wait(interval)
         self.stdout.write("Outbox worker stopped.")
