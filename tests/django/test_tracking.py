@@ -384,3 +384,32 @@ def test_without_django_nothing_is_recorded_and_nothing_breaks() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_connection_opened_for_a_send_in_a_worker_thread_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Django gives each thread its own connection; one opened for a send in a thread of the
+    # caller's is closed again, and the main thread's is left open. (The suite's in-memory
+    # SQLite ignores close(), so the test watches the call.)
+    import threading
+
+    from django.db import connections
+
+    from notifiedby._db import thread_connection
+
+    closed: list[str] = []
+    wrapper = type(connections["default"])
+    monkeypatch.setattr(
+        wrapper, "close", lambda self: closed.append(threading.current_thread().name)
+    )
+
+    def use() -> None:
+        with thread_connection("default"):
+            connections["default"].ensure_connection()
+
+    worker = threading.Thread(target=use, name="caller-pool")
+    worker.start()
+    worker.join()
+    use()
+    assert closed == ["caller-pool"]

@@ -112,10 +112,10 @@ def test_the_outbox_refuses_a_message_whose_every_address_is_suppressed(outbox: 
 
 
 def test_without_the_table_nothing_is_refused(mail_sandbox: Sandbox, monkeypatch: Any) -> None:
-    from notifiedby.suppression import lookup
+    from notifiedby import _db
 
     Suppression.objects.suppress("gone@example.com")
-    monkeypatch.setattr(lookup, "_tables_seen", set())
+    monkeypatch.setattr(_db, "_tables_seen", set())
     monkeypatch.setattr(Suppression._meta, "db_table", "notifiedby_not_migrated")
     assert mail.EmailMessage("Hi", "x", to=["gone@example.com"]).send() == 1
 
