@@ -44,7 +44,7 @@ from notifiedby.tracking.schedule import next_check
 if TYPE_CHECKING:
     from notifiedby.tracking.models import TrackedEmail
 
-__all__ = ["BATCH", "RETRY_DELAY", "Poller", "RateLimit"]
+__all__ = ["BATCH", "RETRY_DELAY", "Poller", "RateLimit", "SharedBudget"]
 
 logger = logging.getLogger("notifiedby.tracking")
 
@@ -61,12 +61,66 @@ class _Paused(Exception):
 
 
 @attrs.define
+class SharedBudget:
+    """The rate cap and a 429's pause, shared by every poller through Django's cache.
+
+    Each request counts against the calendar second it starts in (by the wall clock, which
+    pollers on other machines share); a 429 pauses every poller until the time it names.
+    With a cache every poller reaches (Redis, Memcached, the database cache) the cap holds
+    for all pollers together; with a cache of the process's own (``LocMemCache``, Django's
+    default) it holds per poller process.
+    """
+
+    rate: float
+    alias: str = "default"
+    wall: Callable[[], float] = time.time
+
+    def wait_for(self) -> float:
+        """Count a request now; return 0 when it may start, else the seconds until it may."""
+        from django.core.cache import caches
+
+        cache = caches[self.alias]
+        now = self.wall()
+        key = f"{_CACHE_PREFIX}second:{int(now)}"
+        cache.add(key, 0, timeout=_WINDOW_TTL)
+        try:
+            started = cache.incr(key)
+        except ValueError:  # the entry expired between add() and incr()
+            cache.add(key, 1, timeout=_WINDOW_TTL)
+            started = 1
+        return 0.0 if started <= self.rate else int(now) + 1 - now
+
+    def pause(self, seconds: float) -> None:
+        """Start no request, in any poller, for ``seconds``."""
+        from django.core.cache import caches
+
+        until = self.wall() + seconds
+        caches[self.alias].set(f"{_CACHE_PREFIX}paused", until, timeout=int(seconds) + 1)
+
+    def paused_for(self) -> float:
+        """Return the seconds left of a pause any poller started (0 when not paused)."""
+        from django.core.cache import caches
+
+        until: float = caches[self.alias].get(f"{_CACHE_PREFIX}paused", 0.0)
+        return max(0.0, until - self.wall())
+
+
+#: Where the shared budget lives in the cache, and how long a second's count is kept.
+_CACHE_PREFIX: Final = "notifiedby:tracking:"
+_WINDOW_TTL: Final = 5
+
+
+@attrs.define
 class RateLimit:
-    """Start at most ``rate`` requests per second across threads; a 429 pauses them all."""
+    """Start at most ``rate`` requests per second across threads; a 429 pauses them all.
+
+    With ``shared``, the cap and the pause also hold across pollers (:class:`SharedBudget`).
+    """
 
     rate: float
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    shared: SharedBudget | None = None
     _next: float = attrs.field(init=False, default=0.0)
     _paused_until: float = attrs.field(init=False, default=0.0)
     _lock: threading.Lock = attrs.field(init=False, factory=threading.Lock)
@@ -81,15 +135,25 @@ class RateLimit:
             self._next = start + 1.0 / self.rate
         if start > now:
             self.sleep(start - now)
+        while self.shared is not None:
+            if self.shared.paused_for():
+                raise _Paused
+            wait = self.shared.wait_for()
+            if not wait:
+                return
+            self.sleep(wait)
 
     def pause(self, seconds: float) -> None:
         """Start no request for ``seconds``."""
         with self._lock:
             self._paused_until = max(self._paused_until, self.clock() + seconds)
+        if self.shared is not None:
+            self.shared.pause(seconds)
 
     def paused_for(self) -> float:
         """Return the seconds left of a pause (0 when not paused)."""
-        return max(0.0, self._paused_until - self.clock())
+        local = max(0.0, self._paused_until - self.clock())
+        return max(local, self.shared.paused_for()) if self.shared is not None else local
 
 
 def _setting(name: str, default: Any, convert: Callable[[Any], Any]) -> Any:
@@ -119,7 +183,7 @@ class Poller:
     limiter: RateLimit = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.limiter = RateLimit(self.rate)
+        self.limiter = RateLimit(self.rate, shared=SharedBudget(self.rate))
 
     def poll(self, limit: int | None = None) -> Counter[str]:
         """Check the due emails (at most ``limit``) until none is due or a 429 pauses polling;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,11 +22,22 @@ from notifiedby.outbox import deliver, enqueue, generate_key
 from notifiedby.resources.email import EmailPayload
 from notifiedby.sandbox import Sandbox
 from notifiedby.tracking.models import TrackedEmail
-from notifiedby.tracking.poller import Poller, RateLimit
+from notifiedby.tracking.poller import Poller, RateLimit, SharedBudget, _Paused
 from notifiedby.tracking.schedule import next_check
 from tests.django.conftest import check_messages
 
 pytestmark = pytest.mark.usefixtures("db")
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_pause() -> Iterator[None]:
+    """Pollers share their rate budget and a 429's pause through Django's cache: start and
+    end each test without either."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @attrs.define
@@ -341,6 +353,39 @@ def test_the_rate_cap_spaces_requests() -> None:
     for _ in range(3):
         limit.wait()
     assert slept == [0.25, 0.5]
+
+
+def test_pollers_sharing_a_cache_share_the_cap_and_the_pause() -> None:
+    # Two pollers' limiters (as in two processes) over one cache: Django's default cache is
+    # the process's own, so here both reach it, as pollers reach a shared Redis.
+    wall = [1000.25]
+    slept: list[float] = []
+
+    def limiter() -> RateLimit:
+        shared = SharedBudget(3.0, wall=lambda: wall[0])
+        return RateLimit(math.inf, clock=lambda: wall[0], sleep=slept.append, shared=shared)
+
+    first, second = limiter(), limiter()
+    for _ in range(2):
+        first.wait()
+    second.wait()
+    assert slept == []
+    # The second's third request would be the fourth this second, across both: it waits
+    # for the next second (the fake clock doesn't move, so it stops there).
+    wall_before = wall[0]
+
+    def sleep_and_tick(seconds: float) -> None:
+        slept.append(seconds)
+        wall[0] += seconds
+
+    second.sleep = sleep_and_tick
+    second.wait()
+    assert slept == [pytest.approx(1001 - wall_before)]
+
+    first.pause(30)
+    with pytest.raises(_Paused):
+        second.wait()
+    assert second.paused_for() == pytest.approx(30)
 
 
 def test_the_schedule() -> None:
