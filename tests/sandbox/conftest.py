@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
 from notifiedby.sandbox import Sandbox
 from tests.sandbox._openapi import check_response
+
+if TYPE_CHECKING:
+    from tests.sandbox.test_cli import Server
 
 #: Seconds before a test request gives up, so a hung server fails the test instead of the run.
 REQUEST_TIMEOUT = 10
@@ -96,3 +99,13 @@ def control(sandbox: Sandbox) -> Iterator[Api]:
     client = Api(sandbox.url, None, check=False)
     yield client
     client.close()
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    """Command-line sandboxes (``tests.sandbox.test_cli.Server``) a test starts, killed at
+    its end."""
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.kill()

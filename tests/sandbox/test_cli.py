@@ -9,10 +9,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
 #: How long the CLI may take to start or stop before the test gives up.
@@ -73,14 +71,6 @@ class Server:
         if self.process.poll() is None:
             self.process.kill()
             self.process.communicate()
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.kill()
 
 
 def test_starts_prints_serves_and_stops_on_ctrl_c(servers: list[Server]) -> None:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +36,6 @@ def flows_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def started() -> Iterator[list[Server]]:
-    servers: list[Server] = []
-    yield servers
-    for server in servers:
-        server.kill()
-
-
 def _subjects(server: Server) -> list[str]:
     state: dict[str, Any] = requests.get(server.url + "/_sandbox/state/", timeout=10).json()
     return [email["subject"] for email in state["emails"]]
@@ -55,9 +46,9 @@ def _subscribe(server: Server) -> None:
     assert response.status_code == 201, response.text
 
 
-def test_flows_file_is_loaded(started: list[Server], flows_file: Path) -> None:
+def test_flows_file_is_loaded(servers: list[Server], flows_file: Path) -> None:
     server = Server("--api-key", "k", "--flows", str(flows_file))
-    started.append(server)
+    servers.append(server)
     _subscribe(server)
     inbox = requests.get(server.url + "/", timeout=10)
     moved = requests.post(server.url + "/_sandbox/clock/", json={"seconds": 1}, timeout=10)
@@ -74,10 +65,10 @@ def test_flows_file_is_loaded(started: list[Server], flows_file: Path) -> None:
 
 
 def test_without_real_time_flows_wait_for_the_clock(
-    started: list[Server], flows_file: Path
+    servers: list[Server], flows_file: Path
 ) -> None:
     server = Server("--api-key", "k", "--flows", str(flows_file))
-    started.append(server)
+    servers.append(server)
     _subscribe(server)
 
     time.sleep(1.5)
@@ -88,9 +79,9 @@ def test_without_real_time_flows_wait_for_the_clock(
     assert _subjects(server) == ["First", "Second"]
 
 
-def test_real_time_runs_flows_by_the_wall_clock(started: list[Server], flows_file: Path) -> None:
+def test_real_time_runs_flows_by_the_wall_clock(servers: list[Server], flows_file: Path) -> None:
     server = Server("--api-key", "k", "--flows", str(flows_file), "--real-time")
-    started.append(server)
+    servers.append(server)
     _subscribe(server)
 
     deadline = time.monotonic() + DEADLINE

@@ -12,7 +12,6 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -21,15 +20,6 @@ from notifiedby.sandbox import Sandbox
 from tests.sandbox._raw import address, host_header, one_answer
 from tests.sandbox.conftest import REQUEST_TIMEOUT, Api
 from tests.sandbox.test_cli import DEADLINE, Server
-
-
-@pytest.fixture
-def servers() -> Iterator[list[Server]]:
-    """Command-line sandboxes started by the test, killed at its end."""
-    started: list[Server] = []
-    yield started
-    for server in started:
-        server.kill()
 
 
 def _get(sandbox: Sandbox, path: str, host: str, **headers: str) -> requests.Response:
